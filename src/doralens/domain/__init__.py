@@ -1,0 +1,1 @@
+"""Pure domain code: events, validation, metrics. No I/O, no HTTP, no SQL."""

@@ -1,0 +1,125 @@
+"""DORA events as the domain sees them: deployments and failures, already validated and normalised.
+
+Timestamps are integer nanoseconds UTC. Repository URLs are stored without credentials; ``repository_id`` is the
+normalised URL without scheme, user, port and ``.git`` (``github.com/org/repo``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{16,128}$")
+COMMIT_SHA_PATTERN = re.compile(r"^[0-9a-fA-F]{40,128}$")
+MAX_CUSTOM_TAGS = 100
+MAX_TAG_LENGTH = 200
+
+_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/:]+)(?::[^@/]*)?@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class GitInfo:
+    """The commit an event refers to, with the repository URL already stripped of credentials."""
+
+    commit_sha: str
+    repository_url: str
+    repository_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """A finished deployment of one service."""
+
+    id: str
+    service: str
+    started_at: int
+    finished_at: int
+    env: str | None = None
+    team: str | None = None
+    version: str | None = None
+    git: GitInfo | None = None
+    custom_tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failure (incident) impacting services or a team; resolved when ``finished_at`` is set.
+
+    ``id_given`` is false when the server generated ``id``: the store may then merge the event into an
+    existing failure with the same env, an overlapping service (or the same team) and the same ``started_at``.
+    """
+
+    id: str
+    started_at: int
+    services: tuple[str, ...] = ()
+    team: str | None = None
+    finished_at: int | None = None
+    name: str | None = None
+    severity: str | None = None
+    env: str | None = None
+    version: str | None = None
+    git: GitInfo | None = None
+    custom_tags: tuple[str, ...] = ()
+    id_given: bool = field(default=True, compare=False)
+
+    def match_subjects(self) -> tuple[str, ...]:
+        """Keys that identify what this failure impacts, for merging events without an id."""
+        if self.services:
+            return tuple(f"service:{s}" for s in self.services)
+        return (f"team:{self.team}",) if self.team else ()
+
+
+def new_deployment_id() -> str:
+    """A server-generated deployment id: 16 hex characters, as Datadog generates them."""
+    return secrets.token_hex(8)
+
+
+def new_failure_id() -> str:
+    """A server-generated failure id: a UUID, as Datadog generates them."""
+    return str(uuid.uuid4())
+
+
+def sanitize_repository_url(url: str) -> str:
+    """Remove credentials, query and fragment from a git remote URL; keep an ssh user name (not a secret)."""
+    text = url.strip()
+    if "://" in text:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        if parts.scheme in ("ssh", "git+ssh") and parts.username:
+            host = f"{parts.username}@{host}"
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    scp = _SCP_LIKE.match(text)
+    if scp:
+        user = f"{scp['user']}@" if scp["user"] else ""
+        return f"{user}{scp['host']}:{scp['path']}"
+    return text
+
+
+def repository_id(url: str) -> str:
+    """Normalise a git remote URL to ``host/path`` without scheme, user, port, ``.git`` and slashes at the ends."""
+    text = url.strip()
+    if "://" in text:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+        path = parts.path
+    else:
+        scp = _SCP_LIKE.match(text)
+        if scp:
+            host, path = scp["host"].lower(), scp["path"]
+        else:
+            host, path = "", text
+    path = path.strip("/")
+    if path.endswith(".git"):
+        path = path[: -len(".git")]
+    return f"{host}/{path}" if host else path
+
+
+def make_git_info(commit_sha: str, repository_url: str) -> GitInfo:
+    """Build ``GitInfo`` from what a client sent, normalising the sha and stripping credentials."""
+    clean = sanitize_repository_url(repository_url)
+    return GitInfo(commit_sha=commit_sha.lower(), repository_url=clean, repository_id=repository_id(clean))
