@@ -1,15 +1,15 @@
 """Errors raised by doralens code, mapped to HTTP in exactly one place (``api/errors.py``).
 
-    DoralensError
-    ├── ConfigError            a setting is missing or invalid (raised at start, never at import)
-    ├── ValidationFailed       an event or request body breaks the contract (HTTP 400, names the field)
-    │   └── QuerySyntaxError   a search query could not be parsed (HTTP 400, says where)
-    ├── PayloadTooLarge        a request body is over the configured limit (HTTP 413)
-    ├── UnsupportedMediaType   a request body is not JSON (HTTP 415)
-    ├── NotFound               no event with that id (HTTP 404)
-    ├── Forbidden              missing or wrong key (HTTP 403)
-    └── StoreError             the database failed or is not ready (HTTP 503)
-        └── SchemaOutOfDate    migrations have not been applied
+DoralensError
+├── ConfigError            a setting is missing or invalid (raised at start, never at import)
+├── ValidationFailed       an event or request body breaks the contract (HTTP 400, names the field)
+│   └── QuerySyntaxError   a search query could not be parsed (HTTP 400, says where)
+├── PayloadTooLarge        a request body is over the configured limit (HTTP 413)
+├── UnsupportedMediaType   a request body is not JSON (HTTP 415)
+├── NotFound               no event with that id (HTTP 404)
+├── Forbidden              missing or wrong key (HTTP 403)
+└── StoreError             the database failed or is not ready (HTTP 503)
+    └── SchemaOutOfDate    migrations have not been applied
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""HTTP adapters: parse the request, call the domain and the store, serialise the answer."""

@@ -1,0 +1,37 @@
+"""The FastAPI application, built from settings and a store (nothing is created at import time)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import doralens
+from doralens.api import datadog, errors, health
+from doralens.api.auth import KeyChecker
+from doralens.config import Settings
+from doralens.store.base import EventStore
+
+
+def create_app(settings: Settings, store: EventStore) -> FastAPI:
+    """Wire routes, error handlers and state."""
+    app = FastAPI(
+        title="doralens",
+        version=doralens.__version__,
+        description="Self-hosted DORA metrics with a Datadog-compatible DORA API.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.keys = KeyChecker(store)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(datadog.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for worker processes: settings from the environment, store opened (already migrated by ``serve``)."""
+    from doralens.store.factory import open_store
+
+    settings = Settings.from_env()
+    return create_app(settings, open_store(settings.database_url))

@@ -1,0 +1,1 @@
+"""Storage: the ``EventStore`` interface and its SQLite and PostgreSQL implementations."""

@@ -1,0 +1,62 @@
+"""The ``EventStore`` interface every backend implements, and the records it returns besides domain events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from doralens.domain.events import Deployment, Failure
+
+KeyKind = Literal["api", "app"]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """A stored API or application key: never the key itself, only its hash and last four characters."""
+
+    id: str
+    kind: KeyKind
+    name: str
+    last4: str
+    created_at: int
+    revoked_at: int | None
+
+
+class EventStore(Protocol):
+    """Durable storage of DORA events and keys. A method returns only after its write is committed."""
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; return the revisions applied."""
+
+    def check_ready(self) -> None:
+        """Raise ``StoreError`` unless the database answers and its schema is current."""
+
+    def record_deployment(self, deployment: Deployment) -> str:
+        """Insert or replace (same id) a deployment; return its id."""
+
+    def record_failure(self, failure: Failure) -> str:
+        """Insert a failure or merge it into the one it updates (same id, or same env/subject/start); return the id."""
+
+    def get_deployment(self, deployment_id: str) -> Deployment | None:
+        """Return one deployment, or None."""
+
+    def get_failure(self, failure_id: str) -> Failure | None:
+        """Return one failure, or None."""
+
+    def count_events(self) -> tuple[int, int]:
+        """Return the number of stored deployments and failures."""
+
+    def add_key(self, *, kind: KeyKind, name: str, key_hash: str, last4: str) -> KeyRecord:
+        """Store a key's hash; adding a hash that exists returns the existing record."""
+
+    def find_key(self, key_hash: str) -> KeyRecord | None:
+        """Return the key with this hash, revoked or not, or None."""
+
+    def list_keys(self) -> list[KeyRecord]:
+        """Return every key, oldest first."""
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key by id; return False when there is no such key."""
+
+    def close(self) -> None:
+        """Release connections."""

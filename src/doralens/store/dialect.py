@@ -1,0 +1,36 @@
+"""What differs between the SQL backends, behind one small interface used by ``SqlEventStore``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
+
+class Backend(Protocol):
+    """A database: a reader engine, serialised write transactions, and dialect-specific statements."""
+
+    name: str
+    reader: Engine
+
+    def write(self) -> AbstractContextManager[Connection]:
+        """Open a write transaction; it commits when the block exits without error."""
+
+    def lock_failure_key(self, conn: Connection, env_key: str, started_at: int) -> None:
+        """Serialise writers of failures that share env and start, for the rest of the transaction."""
+
+    def upsert(self, table: Table) -> PgInsert | SqliteInsert:
+        """An INSERT that supports ``on_conflict_do_update`` / ``on_conflict_do_nothing``."""
+
+    def dispose(self) -> None:
+        """Close every connection."""
+
+
+def iter_chunks(rows: list[dict[str, object]], size: int = 500) -> Iterator[list[dict[str, object]]]:
+    """Yield rows in chunks small enough for any backend's parameter limit."""
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

@@ -1,0 +1,45 @@
+"""PostgreSQL backend over psycopg 3: pooled connections, row-level upserts, advisory locks for failure merging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Table, create_engine, func, select
+from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.engine import make_url
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+class PostgresBackend:
+    """A PostgreSQL database."""
+
+    name = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 30) -> None:
+        self.reader = create_engine(
+            sqlalchemy_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        )
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A READ COMMITTED transaction; conflicting writers meet on constraints and locks."""
+        with self.reader.begin() as conn:
+            yield conn
+
+    def lock_failure_key(self, conn: Connection, env_key: str, started_at: int) -> None:
+        """Take a transaction-scoped advisory lock on (env, started_at)."""
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"{env_key}\x1f{started_at}", 0))))
+
+    def upsert(self, table: Table) -> Insert:
+        """PostgreSQL's INSERT with ON CONFLICT support."""
+        return insert(table)
+
+    def dispose(self) -> None:
+        """Close the pool."""
+        self.reader.dispose()
