@@ -79,14 +79,14 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path, ti
 
 def spawn(database_url: str, port: int, log_path: Path, *args: str, **env: str) -> subprocess.Popen[bytes]:
     """Start ``doralens serve`` in its own process group."""
-    log = log_path.open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "doralens", "serve", "--port", str(port), *args],
-        env=server_env(database_url, **env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "doralens", "serve", "--port", str(port), *args],
+            env=server_env(database_url, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:

@@ -1,0 +1,48 @@
+"""Unit inference, range checks and RFC 3339 conversion of timestamps."""
+
+from __future__ import annotations
+
+import pytest
+
+from doralens.domain.timestamps import TimestampError, format_rfc3339, parse_rfc3339, to_nanoseconds
+
+NS = 1_693_491_974_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1_693_491_974, NS),
+        (1_693_491_974_000, NS),
+        (1_693_491_974_000_000, NS),
+        (NS, NS),
+        (1_693_491_974.0, NS),
+        (86_400, 86_400 * 10**9),
+        (7_258_118_399, 7_258_118_399 * 10**9),
+    ],
+)
+def test_units_are_inferred_from_magnitude(value: int | float, expected: int) -> None:
+    assert to_nanoseconds(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, -1, 86_399, 1.699960648e21, 2**63, 10**30, 1.5, float("nan"), float("inf"), True, "1693491974", None],
+)
+def test_rejected_values(value: object) -> None:
+    with pytest.raises(TimestampError):
+        to_nanoseconds(value)
+
+
+def test_rfc3339_round_trip_keeps_nanoseconds() -> None:
+    assert format_rfc3339(NS) == "2023-08-31T14:26:14Z"
+    assert format_rfc3339(NS + 123_456_789) == "2023-08-31T14:26:14.123456789Z"
+    assert parse_rfc3339("2023-08-31T14:26:14Z") == NS
+    assert parse_rfc3339("2023-08-31T16:26:14+02:00") == NS
+    assert parse_rfc3339("2023-08-31T14:26:14.5Z") == NS + 500_000_000
+
+
+@pytest.mark.parametrize("text", ["2023-08-31", "yesterday", "2023-08-31T14:26:14"])
+def test_rfc3339_needs_a_full_date_time_with_zone(text: str) -> None:
+    with pytest.raises(TimestampError):
+        parse_rfc3339(text)

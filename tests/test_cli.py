@@ -1,0 +1,68 @@
+"""The command line: migrate and key management against a real SQLite file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from doralens.cli import app
+from doralens.domain.keys import hash_key
+from doralens.store.factory import open_store
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    for name in ("DORALENS_API_KEY", "DORALENS_APP_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DORALENS_DATABASE_URL", url)
+    return url
+
+
+def test_migrate_then_up_to_date(env: str) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["migrate"])
+    assert first.exit_code == 0, first.output
+    assert "applied 0001" in first.output
+    second = runner.invoke(app, ["migrate"])
+    assert "up to date" in second.output
+
+
+def test_keys_create_list_revoke(env: str) -> None:
+    runner = CliRunner()
+    created = runner.invoke(app, ["keys", "create", "--kind", "app", "--name", "grafana"])
+    assert created.exit_code == 0, created.output
+    secret = re.findall(r"\b[0-9a-f]{40}\b", created.output)[0]
+
+    store = open_store(env)
+    record = store.find_key(hash_key(secret))
+    assert record is not None
+    assert record.kind == "app"
+    with store.backend.reader.connect() as conn:
+        assert secret not in str(conn.exec_driver_sql("select * from api_keys").all())
+    store.close()
+
+    listed = runner.invoke(app, ["keys", "list"])
+    assert "grafana" in listed.output
+    assert secret not in listed.output
+    assert secret[-4:] in listed.output
+
+    revoked = runner.invoke(app, ["keys", "revoke", record.id])
+    assert revoked.exit_code == 0
+    store = open_store(env)
+    again = store.find_key(hash_key(secret))
+    store.close()
+    assert again is not None
+    assert again.revoked_at is not None
+
+    assert runner.invoke(app, ["keys", "revoke", "no-such-key"]).exit_code == 1
+
+
+def test_bad_setting_exits_2_with_message(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DORALENS_PORT", "x")
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "DORALENS_PORT must be an integer" in result.output

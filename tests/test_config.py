@@ -1,0 +1,92 @@
+"""Settings from the environment: defaults, parsing, validation messages, and documentation in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from doralens.config import SETTINGS_DOC, Settings, redact_url
+from doralens.errors import ConfigError
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_defaults_need_nothing_set() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///doralens.db"
+    assert (settings.host, settings.port, settings.max_body_bytes) == ("127.0.0.1", 8080, 1024 * 1024)
+    assert settings.is_sqlite
+
+
+def test_values_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "DORALENS_DATABASE_URL": "postgresql://u:p@db:5432/dora",
+            "DORALENS_PORT": "9000",
+            "DORALENS_SERVICE_TEAMS": "checkout=payments, search = discovery",
+            "DORALENS_MAX_BODY_BYTES": "2048",
+            "DORALENS_LOG_LEVEL": "DEBUG",
+        }
+    )
+    assert settings.port == 9000
+    assert settings.service_teams == {"checkout": "payments", "search": "discovery"}
+    assert settings.max_body_bytes == 2048
+    assert settings.log_level == "debug"
+    assert not settings.is_sqlite
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DORALENS_PORT": "eighty"}, "DORALENS_PORT must be an integer"),
+        ({"DORALENS_PORT": "70000"}, "DORALENS_PORT must be between"),
+        ({"DORALENS_DATABASE_URL": "mysql://x"}, "DORALENS_DATABASE_URL must start with"),
+        ({"DORALENS_TLS_CERTFILE": "/nonexistent.pem"}, "must be set together"),
+        ({"DORALENS_SERVICE_TEAMS": "checkout"}, "DORALENS_SERVICE_TEAMS: expected service=team"),
+        ({"DORALENS_API_KEY": "short"}, "DORALENS_API_KEY must be at least 16"),
+        ({"DORALENS_LOG_LEVEL": "loud"}, "DORALENS_LOG_LEVEL must be one of"),
+        ({"DORALENS_DATABSE_URL": "sqlite:///x.db"}, "unknown setting DORALENS_DATABSE_URL"),
+    ],
+)
+def test_bad_values_fail_with_the_setting_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
+def test_tls_files_must_exist(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("x")
+    with pytest.raises(ConfigError, match="no such file"):
+        Settings.from_env({"DORALENS_TLS_CERTFILE": str(cert), "DORALENS_TLS_KEYFILE": str(tmp_path / "key.pem")})
+
+
+def test_overrides_are_validated() -> None:
+    with pytest.raises(ConfigError):
+        Settings.from_env({}).with_overrides(port=0)
+    assert Settings.from_env({}).with_overrides(port=9999, host=None).port == 9999
+
+
+def test_keys_are_not_in_repr() -> None:
+    settings = Settings.from_env({"DORALENS_API_KEY": "k" * 32})
+    assert "k" * 32 not in repr(settings)
+
+
+def test_database_password_is_redacted() -> None:
+    assert redact_url("postgresql://dora:s3cret@db/dora") == "postgresql://dora:***@db/dora"
+    assert redact_url("sqlite:///doralens.db") == "sqlite:///doralens.db"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = README.read_text()
+    missing = [
+        name
+        for name, (_, meaning, default) in SETTINGS_DOC.items()
+        if f"| `{name}` | {meaning} | {default} |" not in readme
+    ]
+    assert missing == [], f"settings missing from README.md: {missing}"
+
+
+def test_every_settings_field_has_a_variable() -> None:
+    documented = {attr for attr, _, _ in SETTINGS_DOC.values()}
+    assert documented == set(Settings.__dataclass_fields__)
