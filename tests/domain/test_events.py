@@ -13,7 +13,10 @@ from doralens.domain.events import Failure, repository_id, sanitize_repository_u
         ("https://user:token@github.com/org/repo.git", "https://github.com/org/repo.git"),
         ("https://ghp_abc123@github.com/org/repo", "https://github.com/org/repo"),
         ("https://github.com/org/repo?private_token=abc#x", "https://github.com/org/repo"),
-        ("https://oauth2:glpat-xyz@gitlab.example.com:8443/g/sub/repo.git", "https://gitlab.example.com:8443/g/sub/repo.git"),
+        (
+            "https://oauth2:glpat-xyz@gitlab.example.com:8443/g/sub/repo.git",
+            "https://gitlab.example.com:8443/g/sub/repo.git",
+        ),
         ("ssh://git:pw@host.example/org/repo.git", "ssh://git@host.example/org/repo.git"),
         ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
         ("deploy:secret@github.com:org/repo.git", "deploy@github.com:org/repo.git"),
