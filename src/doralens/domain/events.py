@@ -10,6 +10,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{16,128}$")
@@ -29,9 +30,32 @@ class GitInfo:
     repository_id: str
 
 
+RemediationType = Literal["rollback", "rollforward"]
+REMEDIATION_TYPES: tuple[RemediationType, ...] = ("rollback", "rollforward")
+
+
+@dataclass(frozen=True, slots=True)
+class Remediation:
+    """What fixed a failed deployment: a rollback or rollforward deployment, named by id or by version."""
+
+    type: RemediationType
+    deployment_id: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFailureMark:
+    """A person's or tool's verdict on a deployment (PATCH or CLI), kept with who set it and when."""
+
+    change_failure: bool
+    remediation: Remediation | None
+    set_by: str
+    set_at: int
+
+
 @dataclass(frozen=True, slots=True)
 class Deployment:
-    """A finished deployment of one service."""
+    """A finished deployment of one service; ``mark`` is a manual change-failure verdict, if any."""
 
     id: str
     service: str
@@ -42,6 +66,7 @@ class Deployment:
     version: str | None = None
     git: GitInfo | None = None
     custom_tags: tuple[str, ...] = ()
+    mark: ChangeFailureMark | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

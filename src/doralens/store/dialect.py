@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -30,7 +30,7 @@ class Backend(Protocol):
         """Close every connection."""
 
 
-def iter_chunks(rows: list[dict[str, object]], size: int = 500) -> Iterator[list[dict[str, object]]]:
+def iter_chunks(rows: list[dict[str, Any]], size: int = 500) -> Iterator[list[dict[str, Any]]]:
     """Yield rows in chunks small enough for any backend's parameter limit."""
     for start in range(0, len(rows), size):
         yield rows[start : start + size]

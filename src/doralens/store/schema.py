@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -48,7 +49,15 @@ deployments = Table(
     Column("custom_tags", Text, nullable=False),
     Column("received_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Manual change-failure verdict (migration 0002); upserts of the same id leave these alone.
+    Column("marked_change_failure", Boolean, nullable=True),
+    Column("remediation_type", String(16), nullable=True),
+    Column("remediation_deployment_id", String(128), nullable=True),
+    Column("remediation_version", String(200), nullable=True),
+    Column("marked_by", String(200), nullable=True),
+    Column("marked_at", BigInteger, nullable=True),
     Index("ix_deployments_service_env_finished", "service", "env", "finished_at"),
+    Index("ix_deployments_service_env_version", "service", "env", "version"),
     Index("ix_deployments_env_finished", "env", "finished_at"),
     Index("ix_deployments_team_finished", "team", "finished_at"),
     Index("ix_deployments_repository_finished", "repository_id", "finished_at"),

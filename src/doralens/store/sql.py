@@ -7,21 +7,27 @@ lock so that racing copies of one event leave one row.
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import Connection, Table, delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
-from doralens.domain.events import Deployment, Failure, GitInfo
+from doralens.domain.events import ChangeFailureMark, Deployment, Failure
 from doralens.errors import SchemaOutOfDate, StoreError
 from doralens.store import migrate as migrations
-from doralens.store.base import KeyKind, KeyRecord
 from doralens.store.dialect import Backend, iter_chunks
+from doralens.store.keys import SqlKeyStore
+from doralens.store.rows import (
+    deployment_from,
+    deployment_row,
+    failure_from,
+    failure_row,
+    mark_columns,
+    split_tag,
+)
 from doralens.store.schema import (
-    api_keys,
     deployment_tags,
     deployments,
     failure_match_keys,
@@ -30,33 +36,10 @@ from doralens.store.schema import (
     failures,
 )
 
-
-def _now_ns() -> int:
-    return time.time_ns()
+_MIGRATION_LOCK = 0x646F72616C656E73  # "doralens"
 
 
-def _split_tag(tag: str) -> tuple[str, str]:
-    key, _, value = tag.partition(":")
-    return key, value
-
-
-def _git_columns(git: GitInfo | None) -> dict[str, Any]:
-    if git is None:
-        return {"commit_sha": None, "repository_url": None, "repository_id": None}
-    return {
-        "commit_sha": git.commit_sha,
-        "repository_url": git.repository_url,
-        "repository_id": git.repository_id,
-    }
-
-
-def _git_from(row: Row[Any]) -> GitInfo | None:
-    if row.commit_sha is None:
-        return None
-    return GitInfo(row.commit_sha, row.repository_url or "", row.repository_id or "")
-
-
-class SqlEventStore:
+class SqlEventStore(SqlKeyStore):
     """Events and keys in a SQL database."""
 
     def __init__(self, backend: Backend) -> None:
@@ -69,7 +52,7 @@ class SqlEventStore:
         with self.backend.write() as conn:
             if self.backend.name == "postgresql":
                 # Several servers may start at once: one migrates, the others wait and find nothing to do.
-                conn.execute(select(func.pg_advisory_xact_lock(0x646F72616C656E73)))
+                conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             return migrations.upgrade(conn)
 
     def check_ready(self) -> None:
@@ -86,52 +69,54 @@ class SqlEventStore:
     # -- deployments ------------------------------------------------------------------------------------------
 
     def record_deployment(self, deployment: Deployment) -> str:
-        """Insert the deployment, or replace the one with the same id."""
-        now = _now_ns()
-        row = {
-            "id": deployment.id,
-            "service": deployment.service,
-            "env": deployment.env,
-            "team": deployment.team,
-            "version": deployment.version,
-            "started_at": deployment.started_at,
-            "finished_at": deployment.finished_at,
-            "custom_tags": json.dumps(list(deployment.custom_tags)),
-            "updated_at": now,
-            **_git_columns(deployment.git),
-        }
+        """Insert the deployment, or replace the one with the same id (keeping a manual mark)."""
+        now = time.time_ns()
+        row = deployment_row(deployment, now)
         stmt = self.backend.upsert(deployments).values(received_at=now, **row)
         stmt = stmt.on_conflict_do_update(index_elements=[deployments.c.id], set_=row)
         with self._writing() as conn:
             conn.execute(stmt)
             conn.execute(delete(deployment_tags).where(deployment_tags.c.deployment_id == deployment.id))
-            self._insert_tags(conn, deployment_tags, "deployment_id", deployment.id, deployment.custom_tags)
+            _insert_tags(conn, deployment_tags, "deployment_id", deployment.id, deployment.custom_tags)
         return deployment.id
 
     def get_deployment(self, deployment_id: str) -> Deployment | None:
         """Return one deployment, or None."""
         with self.backend.reader.connect() as conn:
             row = conn.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
-        if row is None:
-            return None
-        return Deployment(
-            id=row.id,
-            service=row.service,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            env=row.env,
-            team=row.team,
-            version=row.version,
-            git=_git_from(row),
-            custom_tags=tuple(json.loads(row.custom_tags)),
-        )
+        return deployment_from(row) if row else None
+
+    def delete_deployment(self, deployment_id: str) -> bool:
+        """Delete a deployment and its tags; False when there was none."""
+        with self._writing() as conn:
+            conn.execute(delete(deployment_tags).where(deployment_tags.c.deployment_id == deployment_id))
+            deleted = conn.execute(delete(deployments).where(deployments.c.id == deployment_id)).rowcount
+        return bool(deleted)
+
+    def mark_deployment(self, deployment_id: str, mark: ChangeFailureMark) -> bool:
+        """Set (replace) the manual change-failure mark of a deployment; False when there is no such deployment."""
+        with self._writing() as conn:
+            updated = conn.execute(
+                update(deployments).where(deployments.c.id == deployment_id).values(**mark_columns(mark))
+            ).rowcount
+        return bool(updated)
+
+    def latest_deployment_id(self, *, service: str, env: str, version: str) -> str | None:
+        """The most recently finished deployment of this service, env and version."""
+        with self.backend.reader.connect() as conn:
+            found: str | None = conn.execute(
+                select(deployments.c.id)
+                .where(deployments.c.service == service, deployments.c.env == env, deployments.c.version == version)
+                .order_by(deployments.c.finished_at.desc(), deployments.c.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+        return found
 
     # -- failures ---------------------------------------------------------------------------------------------
 
     def record_failure(self, failure: Failure) -> str:
         """Insert, or merge into the failure it updates: the same id, else the same env, subject and start."""
         env_key = failure.env or ""
-        subjects = failure.match_subjects()
         with self._writing() as conn:
             self.backend.lock_failure_key(conn, env_key, failure.started_at)
             target = failure.id
@@ -142,31 +127,20 @@ class SqlEventStore:
                     .where(
                         failure_match_keys.c.env_key == env_key,
                         failure_match_keys.c.started_at == failure.started_at,
-                        failure_match_keys.c.subject.in_(subjects),
+                        failure_match_keys.c.subject.in_(failure.match_subjects()),
                     )
                     .order_by(failures.c.received_at, failures.c.id)
                     .limit(1)
                 ).scalar_one_or_none()
                 target = matched or failure.id
-            existing = self._load_failure(conn, target)
+            existing = self._load_failures(conn, [target]).get(target)
             merged = _merge_failure(existing, failure, target) if existing else failure
             self._write_failure(conn, merged, is_new=existing is None)
         return target
 
     def _write_failure(self, conn: Connection, failure: Failure, *, is_new: bool) -> None:
-        now = _now_ns()
-        row = {
-            "name": failure.name,
-            "severity": failure.severity,
-            "env": failure.env,
-            "team": failure.team,
-            "version": failure.version,
-            "started_at": failure.started_at,
-            "finished_at": failure.finished_at,
-            "custom_tags": json.dumps(list(failure.custom_tags)),
-            "updated_at": now,
-            **_git_columns(failure.git),
-        }
+        now = time.time_ns()
+        row = failure_row(failure, now)
         if is_new:
             conn.execute(failures.insert().values(id=failure.id, received_at=now, **row))
         else:
@@ -175,50 +149,43 @@ class SqlEventStore:
                 conn.execute(delete(table).where(table.c.failure_id == failure.id))
         if failure.services:
             conn.execute(
-                failure_services.insert(),
-                [{"failure_id": failure.id, "service": s} for s in failure.services],
+                failure_services.insert(), [{"failure_id": failure.id, "service": s} for s in failure.services]
             )
-        self._insert_tags(conn, failure_tags, "failure_id", failure.id, failure.custom_tags)
+        _insert_tags(conn, failure_tags, "failure_id", failure.id, failure.custom_tags)
         keys = [
-            {
-                "env_key": failure.env or "",
-                "subject": s,
-                "started_at": failure.started_at,
-                "failure_id": failure.id,
-            }
+            {"env_key": failure.env or "", "subject": s, "started_at": failure.started_at, "failure_id": failure.id}
             for s in failure.match_subjects()
         ]
         if keys:
             # A key already held by another failure (two ids, same env/subject/start) stays with the first one.
             conn.execute(self.backend.upsert(failure_match_keys).values(keys).on_conflict_do_nothing())
 
-    def _load_failure(self, conn: Connection, failure_id: str) -> Failure | None:
-        row = conn.execute(select(failures).where(failures.c.id == failure_id)).first()
-        if row is None:
-            return None
-        services = conn.execute(
-            select(failure_services.c.service)
-            .where(failure_services.c.failure_id == failure_id)
-            .order_by(failure_services.c.service)
-        ).scalars()
-        return Failure(
-            id=row.id,
-            started_at=row.started_at,
-            services=tuple(services),
-            team=row.team,
-            finished_at=row.finished_at,
-            name=row.name,
-            severity=row.severity,
-            env=row.env,
-            version=row.version,
-            git=_git_from(row),
-            custom_tags=tuple(json.loads(row.custom_tags)),
-        )
+    def _load_failures(self, conn: Connection, ids: Iterable[str]) -> dict[str, Failure]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        rows = conn.execute(select(failures).where(failures.c.id.in_(wanted))).all()
+        services: dict[str, list[str]] = {}
+        for failure_id, service in conn.execute(
+            select(failure_services.c.failure_id, failure_services.c.service)
+            .where(failure_services.c.failure_id.in_(wanted))
+            .order_by(failure_services.c.failure_id, failure_services.c.service)
+        ):
+            services.setdefault(failure_id, []).append(service)
+        return {row.id: failure_from(row, tuple(services.get(row.id, ()))) for row in rows}
 
     def get_failure(self, failure_id: str) -> Failure | None:
         """Return one failure, or None."""
         with self.backend.reader.connect() as conn:
-            return self._load_failure(conn, failure_id)
+            return self._load_failures(conn, [failure_id]).get(failure_id)
+
+    def delete_failure(self, failure_id: str) -> bool:
+        """Delete a failure with its services, tags and match keys; False when there was none."""
+        with self._writing() as conn:
+            for table in (failure_services, failure_tags, failure_match_keys):
+                conn.execute(delete(table).where(table.c.failure_id == failure_id))
+            deleted = conn.execute(delete(failures).where(failures.c.id == failure_id)).rowcount
+        return bool(deleted)
 
     def count_events(self) -> tuple[int, int]:
         """Return the number of stored deployments and failures."""
@@ -227,65 +194,17 @@ class SqlEventStore:
             n_failures = conn.execute(select(func.count()).select_from(failures)).scalar_one()
         return n_deployments, n_failures
 
-    # -- keys -------------------------------------------------------------------------------------------------
-
-    def add_key(self, *, kind: KeyKind, name: str, key_hash: str, last4: str) -> KeyRecord:
-        """Store a key's hash (idempotent on the hash)."""
-        row = {
-            "id": uuid.uuid4().hex[:12],
-            "kind": kind,
-            "name": name,
-            "key_hash": key_hash,
-            "last4": last4,
-            "created_at": _now_ns(),
-        }
-        with self._writing() as conn:
-            conn.execute(self.backend.upsert(api_keys).values(**row).on_conflict_do_nothing())
-            stored = conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).one()
-        return _key_record(stored)
-
-    def find_key(self, key_hash: str) -> KeyRecord | None:
-        """Return the key with this hash, or None."""
-        with self.backend.reader.connect() as conn:
-            row = conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
-        return _key_record(row) if row else None
-
-    def list_keys(self) -> list[KeyRecord]:
-        """Return every key, oldest first."""
-        with self.backend.reader.connect() as conn:
-            rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)).all()
-        return [_key_record(r) for r in rows]
-
-    def revoke_key(self, key_id: str) -> bool:
-        """Revoke a key by id (revoking twice keeps the first time)."""
-        with self._writing() as conn:
-            found = conn.execute(select(api_keys.c.id).where(api_keys.c.id == key_id)).first()
-            conn.execute(
-                update(api_keys)
-                .where(and_(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)))
-                .values(revoked_at=_now_ns())
-            )
-        return found is not None
-
     def close(self) -> None:
         """Release connections."""
         self.backend.dispose()
 
-    # -- helpers ----------------------------------------------------------------------------------------------
 
-    def _writing(self) -> Any:
-        try:
-            return self.backend.write()
-        except OperationalError as exc:  # pragma: no cover - depends on the database being down
-            raise StoreError(str(exc.orig)) from exc
-
-    @staticmethod
-    def _insert_tags(conn: Connection, table: Any, owner: str, owner_id: str, tags: tuple[str, ...]) -> None:
-        rows: list[dict[str, object]] = []
-        for key, value in dict.fromkeys(_split_tag(t) for t in tags):
-            rows.append({owner: owner_id, "key": key, "value": value})
-        for chunk in iter_chunks(rows):
-            conn.execute(table.insert(), chunk)
+def _insert_tags(conn: Connection, table: Table, owner: str, owner_id: str, tags: tuple[str, ...]) -> None:
+    rows: list[dict[str, Any]] = [
+        {owner: owner_id, "key": key, "value": value} for key, value in dict.fromkeys(split_tag(t) for t in tags)
+    ]
+    for chunk in iter_chunks(rows):
+        conn.execute(table.insert(), chunk)
 
 
 def _merge_failure(old: Failure, new: Failure, target: str) -> Failure:
@@ -302,15 +221,4 @@ def _merge_failure(old: Failure, new: Failure, target: str) -> Failure:
         version=new.version or old.version,
         git=new.git or old.git,
         custom_tags=tuple(dict.fromkeys(old.custom_tags + new.custom_tags)),
-    )
-
-
-def _key_record(row: Row[Any]) -> KeyRecord:
-    return KeyRecord(
-        id=row.id,
-        kind=row.kind,
-        name=row.name,
-        last4=row.last4,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
     )

@@ -1,0 +1,114 @@
+"""Conversions between domain events and table rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Row
+
+from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
+
+
+def git_columns(git: GitInfo | None) -> dict[str, Any]:
+    """The git columns of an event row."""
+    if git is None:
+        return {"commit_sha": None, "repository_url": None, "repository_id": None}
+    return {"commit_sha": git.commit_sha, "repository_url": git.repository_url, "repository_id": git.repository_id}
+
+
+def git_from(row: Row[Any]) -> GitInfo | None:
+    """The git info of an event row, if any."""
+    if row.commit_sha is None:
+        return None
+    return GitInfo(row.commit_sha, row.repository_url or "", row.repository_id or "")
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """``key:value`` → (key, value); the value may itself contain colons."""
+    key, _, value = tag.partition(":")
+    return key, value
+
+
+def deployment_row(deployment: Deployment, now: int) -> dict[str, Any]:
+    """The columns an upsert of this deployment sets (marks are left alone)."""
+    return {
+        "id": deployment.id,
+        "service": deployment.service,
+        "env": deployment.env,
+        "team": deployment.team,
+        "version": deployment.version,
+        "started_at": deployment.started_at,
+        "finished_at": deployment.finished_at,
+        "custom_tags": json.dumps(list(deployment.custom_tags)),
+        "updated_at": now,
+        **git_columns(deployment.git),
+    }
+
+
+def mark_columns(mark: ChangeFailureMark | None) -> dict[str, Any]:
+    """The columns holding a manual change-failure mark."""
+    remediation = mark.remediation if mark else None
+    return {
+        "marked_change_failure": mark.change_failure if mark else None,
+        "remediation_type": remediation.type if remediation else None,
+        "remediation_deployment_id": remediation.deployment_id if remediation else None,
+        "remediation_version": remediation.version if remediation else None,
+        "marked_by": mark.set_by if mark else None,
+        "marked_at": mark.set_at if mark else None,
+    }
+
+
+def deployment_from(row: Row[Any]) -> Deployment:
+    """A deployment from its row."""
+    mark = None
+    if row.marked_change_failure is not None:
+        remediation = None
+        if row.remediation_type is not None:
+            remediation = Remediation(row.remediation_type, row.remediation_deployment_id, row.remediation_version)
+        mark = ChangeFailureMark(bool(row.marked_change_failure), remediation, row.marked_by or "", row.marked_at or 0)
+    return Deployment(
+        id=row.id,
+        service=row.service,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        env=row.env,
+        team=row.team,
+        version=row.version,
+        git=git_from(row),
+        custom_tags=tuple(json.loads(row.custom_tags)),
+        mark=mark,
+    )
+
+
+def failure_row(failure: Failure, now: int) -> dict[str, Any]:
+    """The columns of a failure row, but its id and arrival time."""
+    return {
+        "name": failure.name,
+        "severity": failure.severity,
+        "env": failure.env,
+        "team": failure.team,
+        "version": failure.version,
+        "started_at": failure.started_at,
+        "finished_at": failure.finished_at,
+        "custom_tags": json.dumps(list(failure.custom_tags)),
+        "updated_at": now,
+        **git_columns(failure.git),
+    }
+
+
+def failure_from(row: Row[Any], services: tuple[str, ...]) -> Failure:
+    """A failure from its row and its services."""
+    return Failure(
+        id=row.id,
+        started_at=row.started_at,
+        services=services,
+        team=row.team,
+        finished_at=row.finished_at,
+        name=row.name,
+        severity=row.severity,
+        env=row.env,
+        version=row.version,
+        git=git_from(row),
+        custom_tags=tuple(json.loads(row.custom_tags)),
+    )
