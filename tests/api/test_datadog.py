@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from doralens.store.sql import SqlEventStore
 from tests.builders import SEED_INCIDENT, SHA, T0, deployment_body, failure_body
 
 JSON = {"Content-Type": "application/json"}
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"
 
 
 def post(client: TestClient, path: str, body: Any, **headers: str) -> Any:
@@ -39,6 +41,21 @@ def test_seed_incident_example_is_accepted_byte_for_byte(client: TestClient, sto
     assert stored.severity == "High"
     assert stored.git is not None
     assert stored.git.repository_id == "github.com/organization/example-repository"
+
+
+def test_datadog_ci_body_is_accepted_byte_for_byte(client: TestClient, store: SqlEventStore) -> None:
+    # recorded from `datadog-ci dora deployment` 5.25.0; tests/compat/test_datadog_ci.py has the arguments
+    body = (PAYLOADS / "datadog_ci_5.25.0_deployment.json").read_bytes()
+    response = client.post("/api/v2/dora/deployment", content=body, headers=JSON)
+    assert response.status_code == 200
+    stored = store.get_deployment(response.json()["data"]["id"])
+    assert stored is not None
+    assert (stored.service, stored.env, stored.version, stored.team) == ("shop-api", "prod", "1.4.2", "shop-devs")
+    assert (stored.started_at, stored.finished_at) == (1_699_960_648_000_000_000, 1_699_961_048_000_000_000)
+    assert stored.custom_tags == ("department:engineering", "region:eu-west-1")
+    assert stored.git is not None
+    assert stored.git.repository_url == "https://github.com/acme/shop.git"
+    assert stored.git.repository_id == "github.com/acme/shop"
 
 
 def test_deployment_gets_a_16_hex_id_and_is_stored(client: TestClient, store: SqlEventStore) -> None:
