@@ -6,6 +6,8 @@ Revises: 0001
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -14,7 +16,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-COLUMNS: tuple[tuple[str, sa.types.TypeEngine[object]], ...] = (
+COLUMNS: tuple[tuple[str, sa.types.TypeEngine[Any]], ...] = (
     ("marked_change_failure", sa.Boolean()),
     ("remediation_type", sa.String(16)),
     ("remediation_deployment_id", sa.String(128)),
