@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from doralens.store.factory import open_store
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path}/cli.db"
-    for name in ("DORALENS_API_KEY", "DORALENS_APP_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("DORALENS_"):
+            monkeypatch.delenv(name)
     monkeypatch.setenv("DORALENS_DATABASE_URL", url)
     return url
 

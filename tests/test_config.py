@@ -54,6 +54,10 @@ def test_bad_values_fail_with_the_setting_named(env: dict[str, str], message: st
         Settings.from_env(env)
 
 
+def test_test_suite_variables_are_not_settings() -> None:
+    assert Settings.from_env({"DORALENS_TEST_POSTGRES_URL": "postgresql://x", "DORALENS_URL": "http://x"})
+
+
 def test_tls_files_must_exist(tmp_path: Path) -> None:
     cert = tmp_path / "cert.pem"
     cert.write_text("x")

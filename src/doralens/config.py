@@ -57,8 +57,9 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
     "DORALENS_LOG_LEVEL": ("log_level", "`debug`, `info`, `warning` or `error`.", "`info`"),
 }
 
-# Variables read by the command-line client, not by the server; accepted without warning.
+# Variables read by the command-line client or by the test suite, not by the server; accepted as they are.
 CLIENT_VARIABLES = frozenset({"DORALENS_URL"})
+TEST_PREFIX = "DORALENS_TEST_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -83,7 +84,12 @@ class Settings:
         """Build settings from ``DORALENS_*`` variables (``os.environ`` by default), failing on bad values."""
         env = os.environ if environ is None else environ
         unknown = sorted(
-            k for k in env if k.startswith("DORALENS_") and k not in SETTINGS_DOC and k not in CLIENT_VARIABLES
+            k
+            for k in env
+            if k.startswith("DORALENS_")
+            and not k.startswith(TEST_PREFIX)
+            and k not in SETTINGS_DOC
+            and k not in CLIENT_VARIABLES
         )
         if unknown:
             raise ConfigError(f"unknown setting {unknown[0]}; known settings: {', '.join(SETTINGS_DOC)}")
