@@ -1,4 +1,4 @@
-"""The metrics over a hand-built March 2024, with every expected number worked out by hand."""
+"""The metrics over a hand-built March 2024 (tests/domain/march.py), every expected number worked by hand."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import random
 
 from doralens.domain.attribution import attribute_failures
 from doralens.domain.buckets import Interval, Window
-from doralens.domain.changefailure import DeploymentVerdict, RemediationType, detect_change_failures
-from doralens.domain.events import Deployment, Failure
+from doralens.domain.changefailure import detect_change_failures
 from doralens.domain.metrics import (
     LEAD_TIME_UNAVAILABLE,
-    Recovery,
-    RecoveryStatus,
     Unavailable,
     change_failure_rate,
     change_failure_rate_series,
@@ -19,78 +16,16 @@ from doralens.domain.metrics import (
     deployment_count_series,
     deployment_frequency,
     deployment_frequency_from_aggregates,
-    failed_deployment_recovery_time,
-    failed_deployment_recovery_time_series,
     lead_time,
-    recoveries,
     rework_rate,
     rework_rate_series,
     time_to_restore,
     time_to_restore_series,
 )
+from doralens.domain.recovery import failed_deployment_recovery_time
 from doralens.domain.stats import Distribution, Rate
 from tests.builders import deployment, failure, ts
-
-MARCH = Window(ts("2024-03-01T00:00:00Z"), ts("2024-04-01T00:00:00Z"))
-
-
-def verdict(
-    deployment_id: str,
-    *,
-    change_failure: bool = False,
-    remediated_by: str | None = None,
-    failure_ids: tuple[str, ...] = (),
-    is_rework: bool = False,
-) -> DeploymentVerdict:
-    return DeploymentVerdict(
-        deployment_id=deployment_id,
-        is_change_failure=change_failure,
-        reasons=(),
-        overridden_reasons=(),
-        remediated_by=remediated_by,
-        remediation_type=RemediationType.ROLLBACK if remediated_by else None,
-        remediates=(),
-        is_rework=is_rework,
-        rework_reasons=(),
-        failure_ids=failure_ids,
-        rework_failure_ids=(),
-    )
-
-
-def march_deployments() -> list[Deployment]:
-    return [
-        deployment(id="d0", finished="2024-02-29T10:00:00Z"),  # before the window
-        deployment(id="d1", finished="2024-03-04T10:00:00Z"),  # Monday
-        deployment(id="d2", finished="2024-03-05T10:00:00Z"),  # Tuesday; failed, rolled back by d3
-        deployment(id="d3", finished="2024-03-05T10:30:00Z"),
-        deployment(id="d4", finished="2024-03-13T09:00:00Z"),  # Wednesday; caused f1
-        deployment(id="d5", finished="2024-03-25T12:00:00Z"),  # Monday; failed, never recovered
-        deployment(id="d6", finished="2024-03-26T08:00:00Z"),  # Tuesday; first deployment during f2
-        deployment(id="d7", finished="2024-04-02T10:00:00Z"),  # after the window; failed
-    ]
-
-
-def march_verdicts() -> dict[str, DeploymentVerdict]:
-    verdicts = [
-        verdict("d2", change_failure=True, remediated_by="d3"),
-        verdict("d3", is_rework=True),
-        verdict("d4", change_failure=True, failure_ids=("f1",)),
-        verdict("d5", change_failure=True),
-        verdict("d6", is_rework=True),
-        verdict("d7", change_failure=True),
-    ]
-    return {v.deployment_id: v for v in verdicts}
-
-
-def march_failures() -> list[Failure]:
-    return [
-        failure(id="f0", started="2024-02-28T10:00:00Z", finished="2024-03-01T10:00:00Z"),  # before
-        failure(id="f1", started="2024-03-13T09:30:00Z", finished="2024-03-13T11:00:00Z"),  # 1.5 h
-        failure(("api",), id="f4", started="2024-03-20T00:00:00Z", finished="2024-03-20T00:30:00Z"),  # 0.5 h
-        failure(id="f2", started="2024-03-26T07:00:00Z", finished="2024-03-26T09:00:00Z"),  # 2 h
-        failure(id="f3", started="2024-03-28T12:00:00Z"),  # open
-    ]
-
+from tests.domain.march import MARCH, march_deployments, march_failures, march_verdicts
 
 # --- deployment frequency -------------------------------------------------------------------------
 
@@ -121,7 +56,7 @@ def test_deployment_frequency_without_a_full_week_withholds_the_weekly_median() 
     assert frequency.insufficient
     assert (
         frequency.reason
-        == "insufficient data: n=0, at least 1 needed full UTC weeks (Monday to Sunday) in the window"
+        == "insufficient data: 0 full UTC weeks (Monday to Sunday) in the window, at least 1 needed"
     )
 
 
@@ -260,98 +195,6 @@ def test_failure_belongs_to_the_bucket_of_its_start_not_its_end() -> None:
     points = time_to_restore_series([late], window=spring, interval=Interval.MONTH, min_n=1)
     assert [p.value.resolved for p in points] == [1, 0]
     assert points[0].value.distribution.max == 7_200_000_000_000
-
-
-# --- failed deployment recovery time --------------------------------------------------------------
-
-
-def test_recovery_rows_say_how_each_change_failure_recovered() -> None:
-    rows = recoveries(march_deployments(), verdicts=march_verdicts(), failures=march_failures())
-    assert rows == [
-        Recovery(
-            "d2", ts("2024-03-05T10:00:00Z"), 1_800_000_000_000, RecoveryStatus.REMEDIATION
-        ),  # d3 + 30 min
-        Recovery(
-            "d4", ts("2024-03-13T09:00:00Z"), 7_200_000_000_000, RecoveryStatus.FAILURE_RESOLVED
-        ),  # f1 at 11:00
-        Recovery("d5", ts("2024-03-25T12:00:00Z"), None, RecoveryStatus.NOT_RECOVERED),
-        Recovery("d7", ts("2024-04-02T10:00:00Z"), None, RecoveryStatus.NOT_RECOVERED),
-    ]
-
-
-def test_failed_deployment_recovery_time_over_march() -> None:
-    verdicts, failures = march_verdicts(), march_failures()
-    recovery = failed_deployment_recovery_time(
-        march_deployments(), verdicts=verdicts, failures=failures, window=MARCH
-    )
-    assert (recovery.change_failures, recovery.not_recovered, recovery.inconsistent) == (3, 1, 0)
-    assert recovery.distribution.n == 2
-    assert recovery.distribution.insufficient  # two durations, three needed by default
-    relaxed = failed_deployment_recovery_time(
-        march_deployments(), verdicts=verdicts, failures=failures, window=MARCH, min_n=2
-    )
-    assert relaxed.distribution == Distribution(
-        n=2,
-        median=4_500_000_000_000,  # (0.5 h + 2 h) / 2
-        p75=5_850_000_000_000,  # 0.5 h + 0.75 * 1.5 h
-        p90=6_660_000_000_000,  # 0.5 h + 0.9 * 1.5 h
-        mean=4_500_000_000_000,
-        max=7_200_000_000_000,
-        min_n=2,
-    )
-
-
-def test_recovery_waits_for_every_attributed_failure() -> None:
-    deployments = [deployment(id="d", finished="2024-03-01T10:00:00Z")]
-    failures = [
-        failure(id="a", started="2024-03-01T10:10:00Z", finished="2024-03-01T11:00:00Z"),
-        failure(id="b", started="2024-03-01T10:20:00Z", finished="2024-03-01T13:00:00Z"),
-        failure(id="c", started="2024-03-01T10:30:00Z"),
-    ]
-    both_resolved = {"d": verdict("d", change_failure=True, failure_ids=("a", "b"))}
-    rows = recoveries(deployments, verdicts=both_resolved, failures=failures)
-    assert rows[0].duration == 10_800_000_000_000  # the last resolution, 13:00: 3 h
-    one_open = {"d": verdict("d", change_failure=True, failure_ids=("a", "c"))}
-    assert (
-        recoveries(deployments, verdicts=one_open, failures=failures)[0].status
-        is RecoveryStatus.NOT_RECOVERED
-    )
-
-
-def test_recovery_falls_back_to_the_failure_when_the_remediation_was_deleted() -> None:
-    deployments = [deployment(id="d", finished="2024-03-01T10:00:00Z")]
-    failures = [failure(id="a", started="2024-03-01T10:10:00Z", finished="2024-03-01T10:40:00Z")]
-    verdicts = {"d": verdict("d", change_failure=True, remediated_by="gone", failure_ids=("a",))}
-    row = recoveries(deployments, verdicts=verdicts, failures=failures)[0]
-    assert (row.duration, row.status) == (2_400_000_000_000, RecoveryStatus.FAILURE_RESOLVED)
-
-
-def test_remediation_before_the_failed_deployment_is_counted_as_inconsistent() -> None:
-    deployments = [
-        deployment(id="earlier", finished="2024-03-01T09:00:00Z"),
-        deployment(id="d", finished="2024-03-01T10:00:00Z"),
-    ]
-    verdicts = {"d": verdict("d", change_failure=True, remediated_by="earlier")}
-    recovery = failed_deployment_recovery_time(deployments, verdicts=verdicts, failures=[], window=MARCH)
-    assert (recovery.change_failures, recovery.inconsistent, recovery.distribution.n) == (1, 1, 0)
-
-
-def test_recovery_time_per_week_by_the_failed_deployment() -> None:
-    points = failed_deployment_recovery_time_series(
-        march_deployments(),
-        verdicts=march_verdicts(),
-        failures=march_failures(),
-        window=MARCH,
-        interval=Interval.WEEK,
-        min_n=1,
-    )
-    assert [(p.value.change_failures, p.value.distribution.median) for p in points] == [
-        (0, None),
-        (1, 1_800_000_000_000),
-        (1, 7_200_000_000_000),
-        (0, None),
-        (1, None),
-    ]
 
 
 # --- rework rate and lead time --------------------------------------------------------------------

@@ -6,7 +6,7 @@ Boundaries are UTC midnights computed with integer arithmetic on nanoseconds, so
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -168,3 +168,10 @@ def count_by_bucket(
             start = bucket_start(moment, interval=interval, window=window)
             counts[start] = counts.get(start, 0) + 1
     return zero_fill(counts, window=window, interval=interval)
+
+
+def map_buckets(
+    groups: Sequence[tuple[Bucket, list[E]]], window: Window, compute: Callable[[list[E], Window], T]
+) -> list[SeriesPoint[T]]:
+    """A series of ``compute(items, part)`` per bucket, ``part`` being the bucket clipped to the window."""
+    return [SeriesPoint(b.start, b.end, compute(items, b.clip(window))) for b, items in groups]

@@ -3,19 +3,16 @@
 A deployment counts in the window (or bucket) containing its ``finished_at``, a failure in the one containing
 its ``started_at``. Inputs may hold events outside the window (history that detection needed): each function
 filters. Every value carries its sample size, its numerator and denominator where it has them, and an
-insufficient flag.
-Change lead time waits for git data and is reported as unavailable with the reason.
+insufficient flag. Failed deployment recovery time lives in ``recovery.py``. Change lead time waits for git
+data and is reported as unavailable with the reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TypeVar
 
 from doralens.domain.buckets import (
-    Bucket,
     Interval,
     SeriesPoint,
     Window,
@@ -23,6 +20,7 @@ from doralens.domain.buckets import (
     day_number,
     full_weeks,
     group_by_bucket,
+    map_buckets,
 )
 from doralens.domain.changefailure import DeploymentVerdict
 from doralens.domain.events import Deployment, Failure
@@ -31,13 +29,9 @@ from doralens.domain.stats import (
     DEFAULT_MIN_N_RATES,
     Distribution,
     Rate,
-    insufficient_reason,
     median,
     rate,
 )
-
-T = TypeVar("T")
-E = TypeVar("E")
 
 DAYS_PER_WEEK = 7
 LEAD_TIME_UNAVAILABLE = "change lead time needs commit data from git, which doralens does not read yet"
@@ -66,8 +60,12 @@ class DeploymentFrequency:
     @property
     def reason(self) -> str | None:
         """Why the weekly median is withheld, or None."""
-        reason = insufficient_reason(self.weeks, self.min_weeks)
-        return f"{reason} full UTC weeks (Monday to Sunday) in the window" if reason else None
+        if not self.insufficient:
+            return None
+        return (
+            f"insufficient data: {self.weeks} full UTC weeks (Monday to Sunday) in the window, "
+            f"at least {self.min_weeks} needed"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,35 +83,6 @@ class TimeToRestore:
     distribution: Distribution
     resolved: int
     open: int
-
-
-class RecoveryStatus(StrEnum):
-    """How a change failure's recovery time was measured, or why it was not."""
-
-    REMEDIATION = "remediation"
-    FAILURE_RESOLVED = "failure_resolved"
-    NOT_RECOVERED = "not_recovered"
-    INCONSISTENT = "inconsistent"
-
-
-@dataclass(frozen=True, slots=True)
-class Recovery:
-    """One change failure's recovery: ``duration`` ns after its ``finished_at`` (``failed_at``)."""
-
-    deployment_id: str
-    failed_at: int
-    duration: int | None
-    status: RecoveryStatus
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveryTime:
-    """Failed deployment recovery time over change failures, with the ones not measured counted by cause."""
-
-    distribution: Distribution
-    change_failures: int
-    not_recovered: int
-    inconsistent: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +137,13 @@ def deployment_count_series(
     return count_by_bucket((d.finished_at for d in deployments), window=window, interval=interval)
 
 
-def _is(verdicts: Mapping[str, DeploymentVerdict], deployment: Deployment, attribute: str) -> bool:
-    verdict = verdicts.get(deployment.id)
-    return verdict is not None and bool(getattr(verdict, attribute))
+def _verdict_count(
+    deployments: Iterable[Deployment],
+    verdicts: Mapping[str, DeploymentVerdict],
+    holds: Callable[[DeploymentVerdict], bool],
+) -> int:
+    found = (verdicts.get(d.id) for d in deployments)
+    return sum(1 for verdict in found if verdict is not None and holds(verdict))
 
 
 def change_failure_rate(
@@ -183,7 +156,7 @@ def change_failure_rate(
 ) -> ChangeFailureRate:
     """Change failure rate and incident ratio over deployments finished and failures started in the window."""
     in_window = [d for d in deployments if window.contains(d.finished_at)]
-    failed = sum(1 for d in in_window if _is(verdicts, d, "is_change_failure"))
+    failed = _verdict_count(in_window, verdicts, lambda v: v.is_change_failure)
     incidents = sum(1 for f in failures if window.contains(f.started_at))
     return ChangeFailureRate(
         rate=rate(failed, len(in_window), min_n=min_n),
@@ -241,82 +214,7 @@ def time_to_restore_series(
 ) -> list[SeriesPoint[TimeToRestore]]:
     """Time to restore per bucket of ``started_at``."""
     groups = group_by_bucket(failures, key=lambda f: f.started_at, window=window, interval=interval)
-    return _series(groups, window, lambda items, part: time_to_restore(items, window=part, min_n=min_n))
-
-
-def recoveries(
-    deployments: Iterable[Deployment],
-    *,
-    verdicts: Mapping[str, DeploymentVerdict],
-    failures: Iterable[Failure],
-) -> list[Recovery]:
-    """Per change failure: remediation.finished_at (else its failures' resolution) minus its finished_at."""
-    by_id = {d.id: d for d in deployments}
-    failure_by_id = {f.id: f for f in failures}
-    result = []
-    for deployment in sorted(by_id.values(), key=lambda d: (d.finished_at, d.id)):
-        verdict = verdicts.get(deployment.id)
-        if verdict is None or not verdict.is_change_failure:
-            continue
-        remedy = by_id.get(verdict.remediated_by) if verdict.remediated_by else None
-        linked = [failure_by_id[f] for f in verdict.failure_ids if f in failure_by_id]
-        end: int | None = None
-        status = RecoveryStatus.NOT_RECOVERED
-        if remedy is not None:
-            end, status = remedy.finished_at, RecoveryStatus.REMEDIATION
-        elif linked and all(f.finished_at is not None for f in linked):
-            # Recovered once every failure it caused is resolved: the last resolution.
-            end, status = max(f.finished_at or 0 for f in linked), RecoveryStatus.FAILURE_RESOLVED
-        if end is not None and end < deployment.finished_at:
-            # A remediation pointed at an earlier deployment, or a failure resolved before this one finished.
-            end, status = None, RecoveryStatus.INCONSISTENT
-        duration = None if end is None else end - deployment.finished_at
-        result.append(Recovery(deployment.id, deployment.finished_at, duration, status))
-    return result
-
-
-def recovery_time_from_rows(
-    rows: Iterable[Recovery], *, window: Window, min_n: int = DEFAULT_MIN_N_DURATIONS
-) -> RecoveryTime:
-    """Failed deployment recovery time over recovery rows whose deployment finished in the window."""
-    in_window = [r for r in rows if window.contains(r.failed_at)]
-    durations = [r.duration for r in in_window if r.duration is not None]
-    return RecoveryTime(
-        distribution=Distribution.from_values(durations, min_n=min_n),
-        change_failures=len(in_window),
-        not_recovered=sum(1 for r in in_window if r.status is RecoveryStatus.NOT_RECOVERED),
-        inconsistent=sum(1 for r in in_window if r.status is RecoveryStatus.INCONSISTENT),
-    )
-
-
-def failed_deployment_recovery_time(
-    deployments: Iterable[Deployment],
-    *,
-    verdicts: Mapping[str, DeploymentVerdict],
-    failures: Iterable[Failure],
-    window: Window,
-    min_n: int = DEFAULT_MIN_N_DURATIONS,
-) -> RecoveryTime:
-    """Failed deployment recovery time over change failures finished in the window."""
-    rows = recoveries(deployments, verdicts=verdicts, failures=failures)
-    return recovery_time_from_rows(rows, window=window, min_n=min_n)
-
-
-def failed_deployment_recovery_time_series(
-    deployments: Iterable[Deployment],
-    *,
-    verdicts: Mapping[str, DeploymentVerdict],
-    failures: Iterable[Failure],
-    window: Window,
-    interval: Interval,
-    min_n: int = DEFAULT_MIN_N_DURATIONS,
-) -> list[SeriesPoint[RecoveryTime]]:
-    """Failed deployment recovery time per bucket of the failed deployment's ``finished_at``."""
-    rows = recoveries(deployments, verdicts=verdicts, failures=failures)
-    groups = group_by_bucket(rows, key=lambda r: r.failed_at, window=window, interval=interval)
-    return _series(
-        groups, window, lambda items, part: recovery_time_from_rows(items, window=part, min_n=min_n)
-    )
+    return map_buckets(groups, window, lambda items, part: time_to_restore(items, window=part, min_n=min_n))
 
 
 def rework_rate(
@@ -328,7 +226,8 @@ def rework_rate(
 ) -> Rate:
     """Unplanned rework deployments / deployments finished in the window."""
     in_window = [d for d in deployments if window.contains(d.finished_at)]
-    return rate(sum(1 for d in in_window if _is(verdicts, d, "is_rework")), len(in_window), min_n=min_n)
+    reworked = _verdict_count(in_window, verdicts, lambda v: v.is_rework)
+    return rate(reworked, len(in_window), min_n=min_n)
 
 
 def rework_rate_series(
@@ -341,7 +240,7 @@ def rework_rate_series(
 ) -> list[SeriesPoint[Rate]]:
     """Deployment rework rate per bucket."""
     groups = group_by_bucket(deployments, key=lambda d: d.finished_at, window=window, interval=interval)
-    return _series(
+    return map_buckets(
         groups, window, lambda items, part: rework_rate(items, verdicts=verdicts, window=part, min_n=min_n)
     )
 
@@ -349,11 +248,3 @@ def rework_rate_series(
 def lead_time() -> Unavailable:
     """Change lead time: unavailable until commit data is read (a later piece of work)."""
     return Unavailable(metric="change_lead_time", reason=LEAD_TIME_UNAVAILABLE)
-
-
-def _series(
-    groups: Sequence[tuple[Bucket, list[E]]], window: Window, compute: Callable[[list[E], Window], T]
-) -> list[SeriesPoint[T]]:
-    return [
-        SeriesPoint(bucket.start, bucket.end, compute(items, bucket.clip(window))) for bucket, items in groups
-    ]
