@@ -28,11 +28,13 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from doralens.domain.events import Deployment, Failure
 from doralens.domain.streams import StreamKey, group_streams, impacted_streams, order_key
 from doralens.domain.timestamps import NS_PER_SECOND
+
+Impacted: TypeAlias = list[tuple[StreamKey, Sequence[Deployment]]]
 
 DEFAULT_WINDOW_NS = 24 * 3600 * NS_PER_SECOND
 DEFAULT_MEDIUM_GAP_NS = 3600 * NS_PER_SECOND
@@ -113,8 +115,9 @@ def attribute_failures(
                 )
             )
             continue
-        links = _exact_links(failure, streams, shipped_by) or _heuristic_links(
-            failure, streams, window_ns=window_ns, medium_gap_ns=medium_gap_ns
+        impacted = impacted_streams(failure, streams)
+        links = _exact_links(failure, impacted, shipped_by) or _heuristic_links(
+            failure, impacted, window_ns=window_ns, medium_gap_ns=medium_gap_ns
         )
         result.extend(links or [Attribution(failure.id, None, AttributionMethod.UNATTRIBUTED, None, None)])
     return result
@@ -129,10 +132,8 @@ def failures_by_deployment(attributions: Iterable[Attribution]) -> dict[str, lis
     return linked
 
 
-def _exact_links(
-    failure: Failure, streams: dict[StreamKey, list[Deployment]], shipped_by: ShippedBy | None
-) -> list[Attribution]:
-    subjects = dict(impacted_streams(failure, streams))
+def _exact_links(failure: Failure, impacted: Impacted, shipped_by: ShippedBy | None) -> list[Attribution]:
+    subjects = dict(impacted)
     # Named services are asked even without deployments here: git data may know one outside the given set.
     services = list(dict.fromkeys(failure.services)) or [key[0] for key in subjects]
     sha = failure.git.commit_sha.lower() if failure.git is not None else None
@@ -166,9 +167,9 @@ def _match_reference(
 
 
 def _heuristic_links(
-    failure: Failure, streams: dict[StreamKey, list[Deployment]], *, window_ns: int, medium_gap_ns: int
+    failure: Failure, impacted: Impacted, *, window_ns: int, medium_gap_ns: int
 ) -> list[Attribution]:
-    subjects = [candidates for _, candidates in impacted_streams(failure, streams)]
+    subjects = [candidates for _, candidates in impacted]
     if not failure.services and subjects:
         subjects = [sorted((d for s in subjects for d in s), key=order_key)]
     suspects = [
