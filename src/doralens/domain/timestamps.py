@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 NS_PER_SECOND = 1_000_000_000
@@ -16,6 +17,9 @@ _UNIT_BOUNDS: tuple[tuple[int, int], ...] = (
     (10**14, 1_000_000),  # milliseconds
     (10**17, 1_000),  # microseconds
 )
+
+
+_FRACTION = re.compile(r"^(?P<head>.*[Tt ]\d{2}:\d{2}:\d{2})\.(?P<digits>\d+)(?P<zone>.*)$")
 
 
 class TimestampError(ValueError):
@@ -68,13 +72,20 @@ def parse_rfc3339(text: str) -> int:
     raw = text.strip()
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
+    # datetime keeps microseconds only: read the fraction ourselves so "…14.123456789Z" keeps its nanoseconds
+    # (digits past the ninth are below our resolution and dropped).
+    fraction_ns = 0
+    fraction = _FRACTION.match(raw)
+    if fraction:
+        fraction_ns = int(fraction["digits"][:9].ljust(9, "0"))
+        raw = fraction["head"] + fraction["zone"]
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise TimestampError("must be an RFC 3339 date-time such as 2024-05-01T00:00:00Z") from exc
     if parsed.tzinfo is None:
         raise TimestampError("must carry a time zone (Z or an offset such as +00:00)")
-    return from_datetime(parsed)
+    return from_datetime(parsed) + fraction_ns
 
 
 def from_datetime(moment: datetime) -> int:
