@@ -130,9 +130,7 @@ def test_heuristic_window_is_24_hours_inclusive() -> None:
 
 
 def test_heuristic_window_is_configurable() -> None:
-    result = attribute_failures(
-        [failure(id="f", started="2024-03-01T14:00:00Z")], history(), window_ns=2 * HOUR
-    )
+    result = attribute_failures([failure(id="f", started="2024-03-01T14:00:00Z")], history(), window_ns=2 * HOUR)
     assert result == [unattributed("f")]
 
 
@@ -159,9 +157,7 @@ def test_failure_impacting_two_services_gets_one_heuristic_link_per_service() ->
         deployment("api", id="api-1", finished="2024-03-01T09:00:00Z", version="9.0"),
         deployment("api", id="api-2", finished="2024-03-01T11:50:00Z", version="9.1"),
     ]
-    result = attribute_failures(
-        [failure(("web", "api"), id="f", started="2024-03-01T12:00:00Z")], deployments
-    )
+    result = attribute_failures([failure(("web", "api"), id="f", started="2024-03-01T12:00:00Z")], deployments)
     # two suspects: neither is more than a guess
     assert result == [
         Attribution("f", "api-2", HEURISTIC, LOW, AttributionBasis.LATEST_BEFORE_FAILURE),
@@ -171,9 +167,7 @@ def test_failure_impacting_two_services_gets_one_heuristic_link_per_service() ->
 
 def test_failure_impacting_two_services_with_one_suspect_keeps_medium_confidence() -> None:
     deployments = [*history(), deployment("api", id="api-old", finished="2024-02-20T09:00:00Z")]
-    result = attribute_failures(
-        [failure(("web", "api"), id="f", started="2024-03-01T12:00:00Z")], deployments
-    )
+    result = attribute_failures([failure(("web", "api"), id="f", started="2024-03-01T12:00:00Z")], deployments)
     assert result == [Attribution("f", "v3", HEURISTIC, MEDIUM, AttributionBasis.LATEST_BEFORE_FAILURE)]
 
 
@@ -194,9 +188,7 @@ def test_team_failure_blames_one_deployment_of_the_team_with_low_confidence() ->
         deployment("api", id="api-1", finished="2024-03-01T11:40:00Z", team="shop"),
         deployment("billing", id="bill-1", finished="2024-03-01T11:55:00Z", team="money"),
     ]
-    result = attribute_failures(
-        [failure((), id="f", team="shop", started="2024-03-01T12:00:00Z")], deployments
-    )
+    result = attribute_failures([failure((), id="f", team="shop", started="2024-03-01T12:00:00Z")], deployments)
     assert result == [Attribution("f", "api-1", HEURISTIC, LOW, AttributionBasis.LATEST_BEFORE_FAILURE)]
 
 

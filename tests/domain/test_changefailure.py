@@ -215,9 +215,7 @@ def test_manual_mark_makes_a_change_failure() -> None:
 
 
 def test_manual_stable_mark_overrides_detection_and_keeps_the_evidence() -> None:
-    verdicts = detect_change_failures(
-        stream("V1", "V2", "V1"), marks={"d2": ManualMark(change_failure=False)}
-    )
+    verdicts = detect_change_failures(stream("V1", "V2", "V1"), marks={"d2": ManualMark(change_failure=False)})
     assert failed(verdicts) == []
     assert verdicts["d2"].reasons == ()
     assert verdicts["d2"].overridden_reasons == (ROLLBACK,)
@@ -275,9 +273,7 @@ def test_hotfix_after_a_failure_is_rework_twice_over() -> None:
         deployment(id="d3", finished="2024-03-01T12:30:00Z", version="2.0.1-hotfix"),
     ]
     incident = failure(id="f1", started="2024-03-01T11:00:00Z", finished="2024-03-01T13:00:00Z")
-    link = Attribution(
-        "f1", "d2", AttributionMethod.HEURISTIC, Confidence.LOW, AttributionBasis.LATEST_BEFORE_FAILURE
-    )
+    link = Attribution("f1", "d2", AttributionMethod.HEURISTIC, Confidence.LOW, AttributionBasis.LATEST_BEFORE_FAILURE)
     verdicts = detect_change_failures(deployments, failures=[incident], attributions=[link])
     assert failed(verdicts) == ["d2"]
     assert verdicts["d2"].reasons == (ROLLFORWARD, ATTRIBUTED)

@@ -54,10 +54,7 @@ def test_deployment_frequency_without_a_full_week_withholds_the_weekly_median() 
     assert frequency.per_day == 0.0
     assert frequency.median_deploy_days_per_week is None
     assert frequency.insufficient
-    assert (
-        frequency.reason
-        == "insufficient data: 0 full UTC weeks (Monday to Sunday) in the window, at least 1 needed"
-    )
+    assert frequency.reason == "insufficient data: 0 full UTC weeks (Monday to Sunday) in the window, at least 1 needed"
 
 
 def test_deployment_frequency_from_sql_aggregates_matches_the_event_version() -> None:
@@ -110,9 +107,7 @@ def test_deployment_belongs_to_the_utc_month_of_its_finished_at() -> None:
 
 
 def test_change_failure_rate_over_march() -> None:
-    cfr = change_failure_rate(
-        march_deployments(), verdicts=march_verdicts(), failures=march_failures(), window=MARCH
-    )
+    cfr = change_failure_rate(march_deployments(), verdicts=march_verdicts(), failures=march_failures(), window=MARCH)
     assert cfr.rate == Rate(numerator=3, denominator=6, value=0.5)
     # f1, f4, f2, f3 started in March: four failures over six deployments
     assert cfr.incident_ratio == Rate(numerator=4, denominator=6, value=0.6666666666666666)
@@ -144,10 +139,7 @@ def test_change_failure_rate_ignores_arrival_order() -> None:
     expected = change_failure_rate(deployments, verdicts=march_verdicts(), failures=failures, window=MARCH)
     random.Random(3).shuffle(deployments)
     random.Random(4).shuffle(failures)
-    assert (
-        change_failure_rate(deployments, verdicts=march_verdicts(), failures=failures, window=MARCH)
-        == expected
-    )
+    assert change_failure_rate(deployments, verdicts=march_verdicts(), failures=failures, window=MARCH) == expected
 
 
 # --- time to restore ------------------------------------------------------------------------------
@@ -207,9 +199,7 @@ def test_rework_rate_over_march() -> None:
 
 
 def test_rework_rate_per_week() -> None:
-    points = rework_rate_series(
-        march_deployments(), verdicts=march_verdicts(), window=MARCH, interval=Interval.WEEK
-    )
+    points = rework_rate_series(march_deployments(), verdicts=march_verdicts(), window=MARCH, interval=Interval.WEEK)
     assert [(p.value.numerator, p.value.denominator) for p in points] == [
         (0, 0),
         (1, 3),
@@ -243,9 +233,7 @@ def test_hotfix_after_a_failure_from_events_to_metrics() -> None:
     assert (cfr.rate.numerator, cfr.rate.denominator, cfr.rate.value) == (1, 4, 0.25)
     assert cfr.incident_ratio.value == 0.25
     # v2 failed at 10:00 and was rolled forward at 11:30
-    recovery = failed_deployment_recovery_time(
-        deployments, verdicts=verdicts, failures=failures, window=MARCH, min_n=1
-    )
+    recovery = failed_deployment_recovery_time(deployments, verdicts=verdicts, failures=failures, window=MARCH, min_n=1)
     assert recovery.distribution.median == 5_400_000_000_000
     # the hotfix is rework (a rollforward, and the first deployment during the failure)
     assert rework_rate(deployments, verdicts=verdicts, window=MARCH).value == 0.25

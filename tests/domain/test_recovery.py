@@ -18,12 +18,8 @@ from tests.domain.march import MARCH, march_deployments, march_failures, march_v
 def test_recovery_rows_say_how_each_change_failure_recovered() -> None:
     rows = recoveries(march_deployments(), verdicts=march_verdicts(), failures=march_failures())
     assert rows == [
-        Recovery(
-            "d2", ts("2024-03-05T10:00:00Z"), 1_800_000_000_000, RecoveryStatus.REMEDIATION
-        ),  # d3 + 30 min
-        Recovery(
-            "d4", ts("2024-03-13T09:00:00Z"), 7_200_000_000_000, RecoveryStatus.FAILURE_RESOLVED
-        ),  # f1 at 11:00
+        Recovery("d2", ts("2024-03-05T10:00:00Z"), 1_800_000_000_000, RecoveryStatus.REMEDIATION),  # d3 + 30 min
+        Recovery("d4", ts("2024-03-13T09:00:00Z"), 7_200_000_000_000, RecoveryStatus.FAILURE_RESOLVED),  # f1 at 11:00
         Recovery("d5", ts("2024-03-25T12:00:00Z"), None, RecoveryStatus.NOT_RECOVERED),
         Recovery("d7", ts("2024-04-02T10:00:00Z"), None, RecoveryStatus.NOT_RECOVERED),
     ]
@@ -31,9 +27,7 @@ def test_recovery_rows_say_how_each_change_failure_recovered() -> None:
 
 def test_failed_deployment_recovery_time_over_march() -> None:
     verdicts, failures = march_verdicts(), march_failures()
-    recovery = failed_deployment_recovery_time(
-        march_deployments(), verdicts=verdicts, failures=failures, window=MARCH
-    )
+    recovery = failed_deployment_recovery_time(march_deployments(), verdicts=verdicts, failures=failures, window=MARCH)
     assert (recovery.change_failures, recovery.not_recovered, recovery.inconsistent) == (3, 1, 0)
     assert recovery.distribution.n == 2
     assert recovery.distribution.insufficient  # two durations, three needed by default
@@ -62,10 +56,7 @@ def test_recovery_waits_for_every_attributed_failure() -> None:
     rows = recoveries(deployments, verdicts=both_resolved, failures=failures)
     assert rows[0].duration == 10_800_000_000_000  # the last resolution, 13:00: 3 h
     one_open = {"d": verdict("d", change_failure=True, failure_ids=("a", "c"))}
-    assert (
-        recoveries(deployments, verdicts=one_open, failures=failures)[0].status
-        is RecoveryStatus.NOT_RECOVERED
-    )
+    assert recoveries(deployments, verdicts=one_open, failures=failures)[0].status is RecoveryStatus.NOT_RECOVERED
 
 
 def test_recovery_falls_back_to_the_failure_when_the_remediation_was_deleted() -> None:

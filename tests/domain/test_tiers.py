@@ -117,9 +117,7 @@ def test_lead_time(year: int, median_ns: int, expected: Tier) -> None:
     ],
 )
 def test_deployment_frequency(year: int, per_day: float, days_per_week: float, expected: Tier) -> None:
-    result = classify_deployment_frequency(
-        per_day=per_day, median_deploy_days_per_week=days_per_week, report_year=year
-    )
+    result = classify_deployment_frequency(per_day=per_day, median_deploy_days_per_week=days_per_week, report_year=year)
     assert result.tier is expected
 
 
