@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 import pytest
 from datadog_api_client import ApiClient, Configuration
-from datadog_api_client.exceptions import ForbiddenException
+from datadog_api_client.exceptions import ForbiddenException, NotFoundException
 from datadog_api_client.v2.api.dora_metrics_api import DORAMetricsApi
+from datadog_api_client.v2.model.dora_deployment_patch_by_version_request import DORADeploymentPatchByVersionRequest
+from datadog_api_client.v2.model.dora_deployment_patch_by_version_request_attributes import (
+    DORADeploymentPatchByVersionRequestAttributes,
+)
+from datadog_api_client.v2.model.dora_deployment_patch_by_version_request_data import (
+    DORADeploymentPatchByVersionRequestData,
+)
+from datadog_api_client.v2.model.dora_deployment_patch_remediation import DORADeploymentPatchRemediation
+from datadog_api_client.v2.model.dora_deployment_patch_remediation_type import DORADeploymentPatchRemediationType
+from datadog_api_client.v2.model.dora_deployment_patch_request import DORADeploymentPatchRequest
+from datadog_api_client.v2.model.dora_deployment_patch_request_attributes import DORADeploymentPatchRequestAttributes
+from datadog_api_client.v2.model.dora_deployment_patch_request_data import DORADeploymentPatchRequestData
+from datadog_api_client.v2.model.dora_deployment_patch_request_data_type import DORADeploymentPatchRequestDataType
 from datadog_api_client.v2.model.dora_deployment_request import DORADeploymentRequest
 from datadog_api_client.v2.model.dora_deployment_request_attributes import DORADeploymentRequestAttributes
 from datadog_api_client.v2.model.dora_deployment_request_data import DORADeploymentRequestData
@@ -15,6 +31,14 @@ from datadog_api_client.v2.model.dora_failure_request import DORAFailureRequest
 from datadog_api_client.v2.model.dora_failure_request_attributes import DORAFailureRequestAttributes
 from datadog_api_client.v2.model.dora_failure_request_data import DORAFailureRequestData
 from datadog_api_client.v2.model.dora_git_info import DORAGitInfo
+from datadog_api_client.v2.model.dora_list_deployments_request import DORAListDeploymentsRequest
+from datadog_api_client.v2.model.dora_list_deployments_request_attributes import DORAListDeploymentsRequestAttributes
+from datadog_api_client.v2.model.dora_list_deployments_request_data import DORAListDeploymentsRequestData
+from datadog_api_client.v2.model.dora_list_deployments_request_data_type import DORAListDeploymentsRequestDataType
+from datadog_api_client.v2.model.dora_list_failures_request import DORAListFailuresRequest
+from datadog_api_client.v2.model.dora_list_failures_request_attributes import DORAListFailuresRequestAttributes
+from datadog_api_client.v2.model.dora_list_failures_request_data import DORAListFailuresRequestData
+from datadog_api_client.v2.model.dora_list_failures_request_data_type import DORAListFailuresRequestDataType
 
 from doralens.store.factory import open_store
 from tests.builders import SHA, T0
@@ -105,3 +129,144 @@ def test_wrong_key_raises_forbidden(server: LiveServer) -> None:
     config.retry_on_5xx = False
     with ApiClient(config) as client, pytest.raises(ForbiddenException):
         DORAMetricsApi(client).create_dora_failure(body=_failure())
+
+
+# -- the read and manage methods ------------------------------------------------------------------------------
+
+HOUR = 3600 * 10**9
+
+
+def _deployment(service: str, env: str, version: str, offset_hours: int, tags: list[str]) -> DORADeploymentRequest:
+    return DORADeploymentRequest(
+        data=DORADeploymentRequestData(
+            attributes=DORADeploymentRequestAttributes(
+                service=service,
+                env=env,
+                version=version,
+                started_at=T0 + offset_hours * HOUR - 10**9,
+                finished_at=T0 + offset_hours * HOUR,
+                git=_git(),
+                custom_tags=tags,
+            )
+        )
+    )
+
+
+def _list_deployments(api: DORAMetricsApi, **attributes: Any) -> list[str]:
+    body = DORAListDeploymentsRequest(
+        data=DORAListDeploymentsRequestData(
+            attributes=DORAListDeploymentsRequestAttributes(**attributes),
+            type=DORAListDeploymentsRequestDataType.DORA_DEPLOYMENTS_LIST_REQUEST,
+        )
+    )
+    response = api.list_dora_deployments(body=body)
+    assert response._unparsed is False
+    return [item.attributes.version for item in response.data]
+
+
+def test_all_read_and_manage_methods(api: DORAMetricsApi) -> None:
+    ids = {}
+    for i, (service, env, version, tags) in enumerate(
+        [
+            ("shop", "prod", "v1", ["region:eu"]),
+            ("shop", "prod", "v2", ["region:us"]),
+            ("shop-api", "prod", "a1", ["region:eu"]),
+            ("shop", "staging", "v3-rc", []),
+        ]
+    ):
+        ids[version] = api.create_dora_deployment(body=_deployment(service, env, version, i, tags)).data.id
+
+    # list, with each query form
+    window = {"_from": datetime(2023, 8, 1, tzinfo=UTC), "to": datetime(2023, 10, 1, tzinfo=UTC), "limit": 100}
+    assert _list_deployments(api, **window) == ["v3-rc", "a1", "v2", "v1"]
+    assert _list_deployments(api, query="service:shop env:prod", **window) == ["v2", "v1"]
+    assert _list_deployments(api, query="service:(shop-api OR nothing)", **window) == ["a1"]
+    assert _list_deployments(api, query="service:shop*", sort="version", **window) == ["a1", "v1", "v2", "v3-rc"]
+    assert _list_deployments(api, query="-env:prod", **window) == ["v3-rc"]
+    assert _list_deployments(api, query='version:"v3-rc"', **window) == ["v3-rc"]
+    assert _list_deployments(api, query="@region:eu", **window) == ["a1", "v1"]
+    assert _list_deployments(api, query="service:shop", limit=1) == ["v3-rc"]
+
+    # get
+    fetched = api.get_dora_deployment(deployment_id=ids["v2"])
+    assert fetched._unparsed is False
+    assert fetched.data.id == ids["v2"]
+    assert fetched.data.attributes.service == "shop"
+    assert fetched.data.attributes.finished_at == datetime(2023, 8, 31, 15, 26, 14, tzinfo=UTC)
+    assert fetched.data.attributes.git.repository_id == "github.com/acme/shop"
+
+    # patch by id, then by version
+    api.patch_dora_deployment(
+        deployment_id=ids["v2"],
+        body=DORADeploymentPatchRequest(
+            data=DORADeploymentPatchRequestData(
+                id=ids["v2"],
+                type=DORADeploymentPatchRequestDataType.DORA_DEPLOYMENT_PATCH_REQUEST,
+                attributes=DORADeploymentPatchRequestAttributes(
+                    change_failure=True,
+                    remediation=DORADeploymentPatchRemediation(
+                        type=DORADeploymentPatchRemediationType.ROLLBACK, id=ids["v1"]
+                    ),
+                ),
+            )
+        ),
+    )
+    assert api.get_dora_deployment(deployment_id=ids["v2"]).data.attributes["change_failure"] is True
+    api.patch_dora_deployment_by_version(
+        body=DORADeploymentPatchByVersionRequest(
+            data=DORADeploymentPatchByVersionRequestData(
+                type=DORADeploymentPatchRequestDataType.DORA_DEPLOYMENT_PATCH_REQUEST,
+                attributes=DORADeploymentPatchByVersionRequestAttributes(
+                    service="shop-api", env="prod", version="a1", change_failure=False
+                ),
+            )
+        )
+    )
+    assert api.get_dora_deployment(deployment_id=ids["a1"]).data.attributes["change_failure"] is False
+
+    # delete, twice, then the id is gone
+    api.delete_dora_deployment(deployment_id=ids["v3-rc"])
+    api.delete_dora_deployment(deployment_id=ids["v3-rc"])
+    with pytest.raises(NotFoundException):
+        api.get_dora_deployment(deployment_id=ids["v3-rc"])
+
+
+def test_failure_list_get_delete(api: DORAMetricsApi) -> None:
+    first = api.create_dora_failure(body=_failure(finished_at=T0 + HOUR)).data.id
+    second = api.create_dora_failure(body=_failure(services=["search"], severity="SEV-3", started_at=T0 + HOUR)).data.id
+    body = DORAListFailuresRequest(
+        data=DORAListFailuresRequestData(
+            attributes=DORAListFailuresRequestAttributes(query="severity:SEV-3", limit=10),
+            type=DORAListFailuresRequestDataType.DORA_FAILURES_LIST_REQUEST,
+        )
+    )
+    listed = api.list_dora_failures(body=body)
+    assert listed._unparsed is False
+    assert [f.id for f in listed.data] == [second]
+
+    fetched = api.get_dora_failure(failure_id=first)
+    assert fetched._unparsed is False
+    assert fetched.data.attributes.services == ["shop"]
+    assert fetched.data.attributes.finished_at == datetime(2023, 8, 31, 15, 26, 14, tzinfo=UTC)
+    assert fetched.data.attributes.git.repository_url == "https://github.com/acme/shop.git"
+
+    api.delete_dora_failure(failure_id=first)
+    with pytest.raises(NotFoundException):
+        api.get_dora_failure(failure_id=first)
+
+
+def test_bad_remediation_type_is_a_bad_request(api: DORAMetricsApi, server: LiveServer) -> None:
+    deployment_id = api.create_dora_deployment(body=_deployment("shop", "prod", "v1", 0, [])).data.id
+    response = httpx.patch(
+        f"{server.url}/api/v2/dora/deployments/{deployment_id}",
+        headers={"DD-API-KEY": server.api_key, "DD-APPLICATION-KEY": server.app_key},
+        json={
+            "data": {
+                "id": deployment_id,
+                "type": "dora_deployment_patch_request",
+                "attributes": {"change_failure": True, "remediation": {"type": "undo", "id": deployment_id}},
+            }
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["detail"] == 'attribute "type" must be one of "rollback rollforward"'

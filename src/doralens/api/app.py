@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import doralens
-from doralens.api import datadog, errors, health
+from doralens.api import datadog, datadog_manage, datadog_read, errors, health
 from doralens.api.auth import KeyChecker
 from doralens.config import Settings
 from doralens.store.base import EventStore
@@ -26,6 +26,8 @@ def create_app(settings: Settings, store: EventStore) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(datadog.router)
+    app.include_router(datadog_read.router)
+    app.include_router(datadog_manage.router)
     return app
 
 

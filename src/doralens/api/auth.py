@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 
 from doralens.domain.keys import hash_key
 from doralens.errors import Forbidden
-from doralens.store.base import EventStore, KeyKind
+from doralens.store.base import EventStore, KeyKind, KeyRecord
 
 CACHE_SECONDS = 5.0
 
@@ -24,11 +24,11 @@ class KeyChecker:
 
     def __init__(self, store: EventStore) -> None:
         self._store = store
-        self._cache: dict[str, tuple[KeyKind | None, float]] = {}
+        self._cache: dict[str, tuple[KeyRecord | None, float]] = {}
         self._lock = threading.Lock()
 
-    def kind_of(self, key: str) -> KeyKind | None:
-        """The kind of a valid, unrevoked key, or None."""
+    def lookup(self, key: str) -> KeyRecord | None:
+        """The record of a valid, unrevoked key, or None."""
         digest = hash_key(key)
         now = time.monotonic()
         with self._lock:
@@ -36,17 +36,19 @@ class KeyChecker:
         if cached is not None and cached[1] > now:
             return cached[0]
         record = self._store.find_key(digest)
-        kind = record.kind if record is not None and record.revoked_at is None else None
+        valid = record if record is not None and record.revoked_at is None else None
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[digest] = (kind, now + CACHE_SECONDS)
-        return kind
+            self._cache[digest] = (valid, now + CACHE_SECONDS)
+        return valid
 
-    def require(self, key: str | None, kind: KeyKind) -> None:
-        """Raise ``Forbidden`` unless ``key`` is a valid key of ``kind``."""
-        if not key or self.kind_of(key) != kind:
+    def require(self, key: str | None, kind: KeyKind) -> KeyRecord:
+        """Return the record of ``key``; raise ``Forbidden`` unless it is a valid key of ``kind``."""
+        record = self.lookup(key) if key else None
+        if record is None or record.kind != kind:
             raise Forbidden()
+        return record
 
 
 def _checker(request: Request) -> KeyChecker:
@@ -59,16 +61,19 @@ def require_api_key(request: Request) -> None:
     _checker(request).require(request.headers.get("dd-api-key"), "api")
 
 
-def require_app_key(request: Request) -> None:
-    """Dependency: a valid API key and an application key (``DD-APPLICATION-KEY`` or ``Authorization: Bearer``)."""
+def require_app_key(request: Request) -> KeyRecord:
+    """Dependency: a valid API key and an application key (``DD-APPLICATION-KEY`` or ``Authorization: Bearer``).
+
+    Returns the application key's record, which names who made a change.
+    """
     checker = _checker(request)
     checker.require(request.headers.get("dd-api-key"), "api")
     app_key = request.headers.get("dd-application-key")
     if app_key is None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         app_key = token.strip() if scheme.lower() == "bearer" else None
-    checker.require(app_key, "app")
+    return checker.require(app_key, "app")
 
 
 ApiKey = Annotated[None, Depends(require_api_key)]
-AppKey = Annotated[None, Depends(require_app_key)]
+AppKey = Annotated[KeyRecord, Depends(require_app_key)]

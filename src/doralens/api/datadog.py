@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from doralens.api.auth import ApiKey
 from doralens.api.deps import JsonBody, SettingsDep, StoreDep
 from doralens.api.errors import api_json
-from doralens.api.schemas import DeploymentRequest, FailureRequest, parse_deployment, parse_failure
+from doralens.api.schemas import DeploymentRequest, FailureRequest, body_schema, parse_deployment, parse_failure
 
 router = APIRouter(prefix="/api/v2/dora", tags=["Datadog DORA API"])
 
@@ -25,11 +25,6 @@ class CreatedResponse(BaseModel):
     """What a create call answers: the id of the stored (or updated) event."""
 
     data: _CreatedData
-
-
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def _created(event_id: str, kind: str) -> JSONResponse:
@@ -49,7 +44,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Send a deployment event",
     response_model=CreatedResponse,
     responses=_ERRORS,
-    openapi_extra=_body_schema(DeploymentRequest),
+    openapi_extra=body_schema(DeploymentRequest),
 )
 def create_deployment(_: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep) -> JSONResponse:
     """Store a deployment; the same ``id`` again updates it."""
@@ -62,7 +57,7 @@ def create_deployment(_: ApiKey, body: JsonBody, store: StoreDep, settings: Sett
     summary="Send a failure event",
     response_model=CreatedResponse,
     responses=_ERRORS,
-    openapi_extra=_body_schema(FailureRequest),
+    openapi_extra=body_schema(FailureRequest),
 )
 def create_failure(_: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep) -> JSONResponse:
     """Store a failure, or update the one it matches (same id, or same env, service and start)."""
@@ -76,7 +71,7 @@ def create_failure(_: ApiKey, body: JsonBody, store: StoreDep, settings: Setting
     response_model=CreatedResponse,
     responses=_ERRORS,
     deprecated=True,
-    openapi_extra=_body_schema(FailureRequest),
+    openapi_extra=body_schema(FailureRequest),
 )
 def create_incident(_: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep) -> JSONResponse:
     """The seed's endpoint: identical to ``/failure``."""

@@ -56,11 +56,13 @@ CustomTag = Annotated[str, PlainValidator(_custom_tag), WithJsonSchema({"type": 
 CustomTags = Annotated[list[CustomTag] | None, Field(max_length=events.MAX_CUSTOM_TAGS)]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """Base of wire models: strict types, unknown attributes ignored, immutable."""
+
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
 
-class GitIn(_Strict):
+class GitIn(Strict):
     """The commit an event refers to."""
 
     commit_sha: CommitSha
@@ -71,7 +73,7 @@ class GitIn(_Strict):
         return events.make_git_info(self.commit_sha, self.repository_url)
 
 
-class DeploymentAttributes(_Strict):
+class DeploymentAttributes(Strict):
     """``data.attributes`` of ``POST /api/v2/dora/deployment``."""
 
     service: Name
@@ -85,7 +87,7 @@ class DeploymentAttributes(_Strict):
     custom_tags: CustomTags = None
 
 
-class FailureAttributes(_Strict):
+class FailureAttributes(Strict):
     """``data.attributes`` of ``POST /api/v2/dora/failure`` (and the deprecated ``/incident``)."""
 
     started_at: Timestamp
@@ -101,24 +103,43 @@ class FailureAttributes(_Strict):
     custom_tags: CustomTags = None
 
 
-class _DeploymentData(_Strict):
+class _DeploymentData(Strict):
     attributes: DeploymentAttributes
 
 
-class _FailureData(_Strict):
+class _FailureData(Strict):
     attributes: FailureAttributes
 
 
-class DeploymentRequest(_Strict):
+class DeploymentRequest(Strict):
     """Body of ``POST /api/v2/dora/deployment``."""
 
     data: _DeploymentData
 
 
-class FailureRequest(_Strict):
+class FailureRequest(Strict):
     """Body of ``POST /api/v2/dora/failure``."""
 
     data: _FailureData
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI ``requestBody`` for a route that reads its JSON body itself."""
+    schema = model.model_json_schema(by_alias=True)
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        # Our wire models are not recursive, so references can be replaced by what they name.
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
 
 
 def _pointer(loc: tuple[int | str, ...]) -> str:
@@ -133,7 +154,7 @@ def problems_from(error: ValidationError) -> ValidationFailed:
         pointer = _pointer(loc)
         message = str(item["msg"])
         if item["type"] == "missing":
-            message = "is required"
+            message = f'attribute "{loc[-1]}" is required' if loc else "is required"
         elif item["type"] == "string_pattern_mismatch" and loc and loc[-1] == "id":
             message = "must be 16 to 128 characters of letters, digits, '_', '.', ':' or '-'"
         elif item["type"] == "string_pattern_mismatch" and loc and loc[-1] == "commit_sha":

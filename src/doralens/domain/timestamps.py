@@ -97,3 +97,19 @@ def from_datetime(moment: datetime) -> int:
 def to_datetime(ns: int) -> datetime:
     """Convert integer nanoseconds to an aware UTC datetime (microsecond precision)."""
     return datetime.fromtimestamp(ns // 1_000 / 1_000_000, tz=UTC)
+
+
+_AGE_UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
+
+
+def parse_moment(text: str, *, now: int) -> int:
+    """Read a command-line time: RFC 3339, a date (midnight UTC), ``now``, or an age such as ``7d`` or ``12h``."""
+    raw = text.strip().lower()
+    if raw == "now":
+        return now
+    amount, unit = raw.lstrip("-")[:-1], raw[-1:]
+    if unit in _AGE_UNITS and amount.isdigit():
+        return now - int(amount) * _AGE_UNITS[unit] * NS_PER_SECOND
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        return parse_rfc3339(f"{raw}T00:00:00Z")
+    return parse_rfc3339(text)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from doralens.domain.events import Deployment, Failure
+from doralens.domain.events import ChangeFailureMark, Deployment, Failure
+
+if TYPE_CHECKING:
+    from doralens.store.listing import ListSpec
 
 KeyKind = Literal["api", "app"]
 
@@ -42,6 +45,24 @@ class EventStore(Protocol):
 
     def get_failure(self, failure_id: str) -> Failure | None:
         """Return one failure, or None."""
+
+    def list_deployments(self, spec: ListSpec) -> list[Deployment]:
+        """Deployments finished in the spec's range that match its query, sorted and limited."""
+
+    def list_failures(self, spec: ListSpec) -> list[Failure]:
+        """Failures started in the spec's range that match its query, sorted and limited."""
+
+    def delete_deployment(self, deployment_id: str) -> bool:
+        """Delete a deployment; False when there was none."""
+
+    def delete_failure(self, failure_id: str) -> bool:
+        """Delete a failure; False when there was none."""
+
+    def mark_deployment(self, deployment_id: str, mark: ChangeFailureMark) -> bool:
+        """Set the manual change-failure mark of a deployment; False when there is none."""
+
+    def latest_deployment_id(self, *, service: str, env: str, version: str) -> str | None:
+        """The most recently finished deployment of this service, env and version."""
 
     def count_events(self) -> tuple[int, int]:
         """Return the number of stored deployments and failures."""

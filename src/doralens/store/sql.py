@@ -19,6 +19,7 @@ from doralens.errors import SchemaOutOfDate, StoreError
 from doralens.store import migrate as migrations
 from doralens.store.dialect import Backend, iter_chunks
 from doralens.store.keys import SqlKeyStore
+from doralens.store.listing import ListSpec, list_statement
 from doralens.store.rows import (
     deployment_from,
     deployment_row,
@@ -85,6 +86,11 @@ class SqlEventStore(SqlKeyStore):
         with self.backend.reader.connect() as conn:
             row = conn.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
         return deployment_from(row) if row else None
+
+    def list_deployments(self, spec: ListSpec) -> list[Deployment]:
+        """Deployments in the time range (by ``finished_at``) that match the query, sorted and limited."""
+        with self.backend.reader.connect() as conn:
+            return [deployment_from(row) for row in conn.execute(list_statement("deployment", spec))]
 
     def delete_deployment(self, deployment_id: str) -> bool:
         """Delete a deployment and its tags; False when there was none."""
@@ -165,19 +171,20 @@ class SqlEventStore(SqlKeyStore):
         if not wanted:
             return {}
         rows = conn.execute(select(failures).where(failures.c.id.in_(wanted))).all()
-        services: dict[str, list[str]] = {}
-        for failure_id, service in conn.execute(
-            select(failure_services.c.failure_id, failure_services.c.service)
-            .where(failure_services.c.failure_id.in_(wanted))
-            .order_by(failure_services.c.failure_id, failure_services.c.service)
-        ):
-            services.setdefault(failure_id, []).append(service)
-        return {row.id: failure_from(row, tuple(services.get(row.id, ()))) for row in rows}
+        services = _services_of(conn, wanted)
+        return {row.id: failure_from(row, services.get(row.id, ())) for row in rows}
 
     def get_failure(self, failure_id: str) -> Failure | None:
         """Return one failure, or None."""
         with self.backend.reader.connect() as conn:
             return self._load_failures(conn, [failure_id]).get(failure_id)
+
+    def list_failures(self, spec: ListSpec) -> list[Failure]:
+        """Failures in the time range (by ``started_at``) that match the query, sorted and limited."""
+        with self.backend.reader.connect() as conn:
+            rows = conn.execute(list_statement("failure", spec)).all()
+            services = _services_of(conn, [row.id for row in rows])
+        return [failure_from(row, services.get(row.id, ())) for row in rows]
 
     def delete_failure(self, failure_id: str) -> bool:
         """Delete a failure with its services, tags and match keys; False when there was none."""
@@ -197,6 +204,19 @@ class SqlEventStore(SqlKeyStore):
     def close(self) -> None:
         """Release connections."""
         self.backend.dispose()
+
+
+def _services_of(conn: Connection, failure_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """The impacted services of each failure, in one query per 500 ids."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(failure_ids), 500):
+        for failure_id, service in conn.execute(
+            select(failure_services.c.failure_id, failure_services.c.service)
+            .where(failure_services.c.failure_id.in_(failure_ids[start : start + 500]))
+            .order_by(failure_services.c.failure_id, failure_services.c.service)
+        ):
+            found.setdefault(failure_id, []).append(service)
+    return {failure_id: tuple(services) for failure_id, services in found.items()}
 
 
 def _insert_tags(conn: Connection, table: Table, owner: str, owner_id: str, tags: tuple[str, ...]) -> None:

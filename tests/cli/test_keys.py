@@ -1,36 +1,14 @@
-"""The command line: migrate and key management against a real SQLite file."""
+"""``doralens keys``: keys are printed once, stored as hashes, listed without secrets, revoked."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from doralens.cli import app
 from doralens.domain.keys import hash_key
 from doralens.store.factory import open_store
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path}/cli.db"
-    for name in list(os.environ):
-        if name.startswith("DORALENS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("DORALENS_DATABASE_URL", url)
-    return url
-
-
-def test_migrate_then_up_to_date(env: str) -> None:
-    runner = CliRunner()
-    first = runner.invoke(app, ["migrate"])
-    assert first.exit_code == 0, first.output
-    assert "applied 0001" in first.output
-    second = runner.invoke(app, ["migrate"])
-    assert "up to date" in second.output
 
 
 def test_keys_create_list_revoke(env: str) -> None:
@@ -61,10 +39,3 @@ def test_keys_create_list_revoke(env: str) -> None:
     assert again.revoked_at is not None
 
     assert runner.invoke(app, ["keys", "revoke", "no-such-key"]).exit_code == 1
-
-
-def test_bad_setting_exits_2_with_message(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DORALENS_PORT", "x")
-    result = CliRunner().invoke(app, ["serve"])
-    assert result.exit_code == 2
-    assert "DORALENS_PORT must be an integer" in result.output

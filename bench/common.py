@@ -1,0 +1,75 @@
+"""Shared benchmark helpers: fresh databases on each backend, timing, JSON reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from doralens.store.postgres import sqlalchemy_url
+
+ADMIN_URL = os.environ.get("DORALENS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@contextmanager
+def fresh_database(backend: str) -> Iterator[str]:
+    """A new empty database URL on ``sqlite`` or ``postgres``, removed afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="doralens-bench-") as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    name = f"doralens_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(sqlalchemy_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(sqlalchemy_url(ADMIN_URL)).set(database=name, drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def timings_ms(run: Callable[[], object], repeat: int, warmup: int = 3) -> list[float]:
+    """Wall-clock times of ``repeat`` calls after ``warmup`` untimed ones, in milliseconds."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    """p50, p95 and mean of a list of timings."""
+    ordered = sorted(times)
+    return {
+        "p50_ms": round(statistics.median(ordered), 3),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 3),
+        "mean_ms": round(statistics.fmean(ordered), 3),
+    }
+
+
+def report(name: str, result: dict[str, Any]) -> None:
+    """Print the result as JSON and keep it under bench/results/."""
+    RESULTS.mkdir(exist_ok=True)
+    text_out = json.dumps(result, indent=2)
+    (RESULTS / f"{name}.json").write_text(text_out + "\n")
+    print(text_out)
+    sys.stdout.flush()

@@ -1,0 +1,18 @@
+"""The ``doralens`` command. Every subcommand calls the same domain and store functions as the HTTP API."""
+
+from __future__ import annotations
+
+import typer
+
+from doralens.cli import events, keys, server
+
+app = typer.Typer(help="doralens: self-hosted DORA metrics with a Datadog-compatible API.", no_args_is_help=False)
+app.add_typer(keys.app, name="keys")
+app.add_typer(events.deployments_app, name="deployments")
+app.add_typer(events.failures_app, name="failures")
+server.register(app)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,87 @@
+"""``doralens serve`` (the default command), ``migrate`` and ``version``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import doralens
+from doralens.bootstrap import ensure_keys
+from doralens.cli.common import err, fail, load_settings, opened_store, out
+from doralens.config import redact_url
+from doralens.errors import DoralensError
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address [DORALENS_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [DORALENS_PORT].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [DORALENS_WORKERS].")] = None,
+    certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM) [DORALENS_TLS_CERTFILE].")] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM) [DORALENS_TLS_KEYFILE].")] = None,
+) -> None:
+    """Migrate the database, make sure keys exist, and serve the API."""
+    import uvicorn
+
+    settings = load_settings(host=host, port=port, workers=workers, tls_certfile=certfile, tls_keyfile=keyfile)
+    with opened_store(settings) as store:
+        try:
+            new_keys = ensure_keys(store, settings)
+        except DoralensError as exc:
+            raise fail(str(exc)) from None
+    err.print(f"database {redact_url(settings.database_url)} is ready")
+    for key in new_keys:
+        label = "API key (DD_API_KEY)" if key.kind == "api" else "application key (DD_APP_KEY)"
+        out.print(f"created {label}: [bold]{key.secret}[/bold]  (shown once; `doralens keys` manages keys)")
+    scheme = "https" if settings.tls_certfile else "http"
+    err.print(f"doralens {doralens.__version__} serving on {scheme}://{settings.host}:{settings.port}")
+    # Worker processes rebuild their settings from the environment.
+    os.environ["DORALENS_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "doralens.api.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+        ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=30,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from doralens.store.factory import open_store
+
+    settings = load_settings()
+    store = open_store(settings.database_url)
+    try:
+        applied = store.migrate()
+    except DoralensError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        store.close()
+    out.print(f"applied {', '.join(applied)}" if applied else "the schema is up to date")
+
+
+def version() -> None:
+    """Print the version."""
+    out.print(doralens.__version__)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the app; ``serve`` also runs when no command is given."""
+    app.command()(serve)
+    app.command()(migrate)
+    app.command()(version)
+
+    @app.callback(invoke_without_command=True)
+    def default(ctx: typer.Context) -> None:
+        """Without a command, serve."""
+        if ctx.invoked_subcommand is None:
+            ctx.invoke(serve)
