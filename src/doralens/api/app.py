@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import doralens
-from doralens.api import datadog, errors, health
+from doralens.api import datadog, errors, health, webhooks
 from doralens.api.auth import KeyChecker
 from doralens.config import Settings
 from doralens.store.base import EventStore
@@ -26,6 +26,7 @@ def create_app(settings: Settings, store: EventStore) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(datadog.router)
+    app.include_router(webhooks.router)
     return app
 
 
