@@ -13,8 +13,16 @@ from fastapi.responses import JSONResponse
 
 from doralens.api.body import parse_json
 from doralens.api.deps import SettingsDep, StoreDep
-from doralens.api.webhooks.delivery import DeliveryResponse, RawBody, header, json_body, now_ns, record, responses
-from doralens.api.webhooks.delivery import rules_from as _rules
+from doralens.api.webhooks.delivery import (
+    DeliveryResponse,
+    RawBody,
+    header,
+    json_body,
+    now_ns,
+    record,
+    responses,
+    rules_from,
+)
 from doralens.errors import NotFound
 from doralens.integrations.github import map_github
 from doralens.integrations.gitlab import map_gitlab
@@ -76,7 +84,7 @@ def receive_github(
 ) -> JSONResponse:
     """Store the deployment or failure a GitHub event reports."""
     verify_github(secret, raw, request.headers.get("x-hub-signature-256"))
-    mapped = map_github(request.headers.get("x-github-event"), parse_json(raw), _rules(settings), now_ns())
+    mapped = map_github(request.headers.get("x-github-event"), parse_json(raw), rules_from(settings), now_ns())
     return record(store, mapped, "github")
 
 
@@ -92,7 +100,10 @@ def receive_github(
     response_model=DeliveryResponse,
     responses={**responses("Unauthorized: `X-Gitlab-Token` is missing or wrong"), **_OFF},
     openapi_extra={
-        "parameters": [header("X-Gitlab-Token", "The webhook's secret token"), header("X-Gitlab-Event", "")],
+        "parameters": [
+            header("X-Gitlab-Token", "The webhook's secret token"),
+            header("X-Gitlab-Event", "The hook name (`Deployment Hook`, `Issue Hook`, …)"),
+        ],
         "requestBody": json_body("The GitLab webhook payload"),
     },
 )
@@ -101,7 +112,7 @@ def receive_gitlab(
 ) -> JSONResponse:
     """Store the deployment or failure a GitLab event reports."""
     verify_gitlab(token, request.headers.get("x-gitlab-token"))
-    return record(store, map_gitlab(parse_json(raw), _rules(settings), now_ns()), "gitlab")
+    return record(store, map_gitlab(parse_json(raw), rules_from(settings), now_ns()), "gitlab")
 
 
 @router.post(
@@ -127,4 +138,4 @@ def receive_pagerduty(
 ) -> JSONResponse:
     """Store the failure a PagerDuty incident event reports."""
     verify_pagerduty(secret, raw, request.headers.get("x-pagerduty-signature"))
-    return record(store, map_pagerduty(parse_json(raw), _rules(settings), now_ns()), "pagerduty")
+    return record(store, map_pagerduty(parse_json(raw), rules_from(settings), now_ns()), "pagerduty")
