@@ -155,9 +155,7 @@ def _exact_links(failure: Failure, impacted: Impacted, shipped_by: ShippedBy | N
 def _match_reference(
     failure: Failure, candidates: Sequence[Deployment], sha: str | None
 ) -> tuple[Deployment, AttributionBasis] | None:
-    by_sha = [
-        d for d in candidates if sha is not None and d.git is not None and d.git.commit_sha.lower() == sha
-    ]
+    by_sha = [d for d in candidates if sha is not None and d.git is not None and d.git.commit_sha.lower() == sha]
     by_version = [d for d in candidates if failure.version is not None and d.version == failure.version]
     for matches, basis in ((by_sha, AttributionBasis.COMMIT_SHA), (by_version, AttributionBasis.VERSION)):
         if matches:
@@ -166,15 +164,11 @@ def _match_reference(
     return None
 
 
-def _heuristic_links(
-    failure: Failure, impacted: Impacted, *, window_ns: int, medium_gap_ns: int
-) -> list[Attribution]:
+def _heuristic_links(failure: Failure, impacted: Impacted, *, window_ns: int, medium_gap_ns: int) -> list[Attribution]:
     subjects = [candidates for _, candidates in impacted]
     if not failure.services and subjects:
         subjects = [sorted((d for s in subjects for d in s), key=order_key)]
-    suspects = [
-        d for d in (_latest_before(s, failure.started_at, window_ns) for s in subjects) if d is not None
-    ]
+    suspects = [d for d in (_latest_before(s, failure.started_at, window_ns) for s in subjects) if d is not None]
     single_named = len(suspects) == 1 and bool(failure.services)
     links = []
     for suspect in sorted(suspects, key=lambda d: d.id):

@@ -152,15 +152,11 @@ def zero_fill(counts: Mapping[int, int], *, window: Window, interval: Interval) 
     stray = sorted(set(counts) - starts)
     if stray:
         # A key that is no bucket start means the aggregate was bucketed differently (time zone, week start).
-        raise ValueError(
-            f"counts keyed by {stray[0]}, which is not the start of a {interval} bucket of the window"
-        )
+        raise ValueError(f"counts keyed by {stray[0]}, which is not the start of a {interval} bucket of the window")
     return [SeriesPoint(b.start, b.end, counts.get(b.start, 0)) for b in spans]
 
 
-def count_by_bucket(
-    timestamps: Iterable[int], *, window: Window, interval: Interval
-) -> list[SeriesPoint[int]]:
+def count_by_bucket(timestamps: Iterable[int], *, window: Window, interval: Interval) -> list[SeriesPoint[int]]:
     """How many timestamps fall in each bucket of the window, empty buckets included as zeros."""
     counts: dict[int, int] = {}
     for moment in timestamps:

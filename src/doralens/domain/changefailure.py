@@ -72,9 +72,7 @@ class RollforwardRules:
             try:
                 compiled.append(re.compile(pattern))
             except re.error as exc:
-                raise ConfigError(
-                    f"rollforward pattern {pattern!r} is not a valid regular expression: {exc}"
-                ) from exc
+                raise ConfigError(f"rollforward pattern {pattern!r} is not a valid regular expression: {exc}") from exc
         return cls(tuple(compiled))
 
     def matches(self, deployment: Deployment, commit_message: str | None = None) -> bool:
@@ -194,9 +192,7 @@ def _message(deployment: Deployment, commit_messages: Mapping[str, str]) -> str 
     return commit_messages.get(deployment.git.commit_sha.lower())
 
 
-def _remediate(
-    drafts: dict[str, _Draft], failed: Deployment, fixer: Deployment, kind: RemediationType
-) -> None:
+def _remediate(drafts: dict[str, _Draft], failed: Deployment, fixer: Deployment, kind: RemediationType) -> None:
     drafts[failed.id].reasons.add(ChangeFailureReason(kind.value))
     drafts[failed.id].remediations.append((fixer.id, kind))
     drafts[fixer.id].rework.add(ReworkReason(kind.value))

@@ -174,17 +174,13 @@ def change_failure_rate_series(
     min_n: int = DEFAULT_MIN_N_RATES,
 ) -> list[SeriesPoint[ChangeFailureRate]]:
     """Change failure rate per bucket."""
-    by_deployment = group_by_bucket(
-        deployments, key=lambda d: d.finished_at, window=window, interval=interval
-    )
+    by_deployment = group_by_bucket(deployments, key=lambda d: d.finished_at, window=window, interval=interval)
     by_failure = group_by_bucket(failures, key=lambda f: f.started_at, window=window, interval=interval)
     return [
         SeriesPoint(
             bucket.start,
             bucket.end,
-            change_failure_rate(
-                in_bucket, verdicts=verdicts, failures=failed, window=bucket.clip(window), min_n=min_n
-            ),
+            change_failure_rate(in_bucket, verdicts=verdicts, failures=failed, window=bucket.clip(window), min_n=min_n),
         )
         for (bucket, in_bucket), (_, failed) in zip(by_deployment, by_failure, strict=True)
     ]

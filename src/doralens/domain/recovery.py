@@ -119,6 +119,4 @@ def failed_deployment_recovery_time_series(
     """Failed deployment recovery time per bucket of the failed deployment's ``finished_at``."""
     rows = recoveries(deployments, verdicts=verdicts, failures=failures)
     groups = group_by_bucket(rows, key=lambda r: r.failed_at, window=window, interval=interval)
-    return map_buckets(
-        groups, window, lambda items, part: recovery_time_from_rows(items, window=part, min_n=min_n)
-    )
+    return map_buckets(groups, window, lambda items, part: recovery_time_from_rows(items, window=part, min_n=min_n))
