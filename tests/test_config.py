@@ -47,6 +47,9 @@ def test_values_are_parsed() -> None:
         ({"DORALENS_API_KEY": "short"}, "DORALENS_API_KEY must be at least 16"),
         ({"DORALENS_LOG_LEVEL": "loud"}, "DORALENS_LOG_LEVEL must be one of"),
         ({"DORALENS_DATABSE_URL": "sqlite:///x.db"}, "unknown setting DORALENS_DATABSE_URL"),
+        ({"DORALENS_WEBHOOK_SERVICE_MAP": "acme/*"}, "DORALENS_WEBHOOK_SERVICE_MAP: expected pattern=name"),
+        ({"DORALENS_GITHUB_WEBHOOK_SECRET": "s3cret\n"}, "DORALENS_GITHUB_WEBHOOK_SECRET must not be empty"),
+        ({"DORALENS_WEBHOOK_INCIDENT_LABEL": "  "}, "DORALENS_WEBHOOK_INCIDENT_LABEL must not be blank"),
     ],
 )
 def test_bad_values_fail_with_the_setting_named(env: dict[str, str], message: str) -> None:
@@ -74,6 +77,33 @@ def test_overrides_are_validated() -> None:
 def test_keys_are_not_in_repr() -> None:
     settings = Settings.from_env({"DORALENS_API_KEY": "k" * 32})
     assert "k" * 32 not in repr(settings)
+
+
+def test_webhook_settings_are_parsed_in_order() -> None:
+    settings = Settings.from_env(
+        {
+            "DORALENS_WEBHOOK_SERVICE_MAP": "acme/shop-*=shop, pagerduty:Checkout API=checkout",
+            "DORALENS_WEBHOOK_ENV_MAP": "production=prod",
+            "DORALENS_WEBHOOK_INCIDENT_LABEL": "sev",
+        }
+    )
+    assert settings.webhook_service_map == (("acme/shop-*", "shop"), ("pagerduty:Checkout API", "checkout"))
+    assert settings.webhook_env_map == (("production", "prod"),)
+    assert (settings.webhook_incident_label, settings.webhook_incident_env) == ("sev", "production")
+    assert settings.github_webhook_secret is None
+
+
+def test_webhook_secrets_are_not_in_repr() -> None:
+    settings = Settings.from_env(
+        {
+            "DORALENS_GITHUB_WEBHOOK_SECRET": "gh-secret-value",
+            "DORALENS_GITLAB_WEBHOOK_TOKEN": "gl-token-value",
+            "DORALENS_PAGERDUTY_WEBHOOK_SECRET": "pd-secret-value",
+        }
+    )
+    assert settings.gitlab_webhook_token == "gl-token-value"
+    for secret in ("gh-secret-value", "gl-token-value", "pd-secret-value"):
+        assert secret not in repr(settings)
 
 
 def test_database_password_is_redacted() -> None:

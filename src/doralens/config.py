@@ -55,6 +55,47 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "unset",
     ),
     "DORALENS_LOG_LEVEL": ("log_level", "`debug`, `info`, `warning` or `error`.", "`info`"),
+    "DORALENS_GITHUB_WEBHOOK_SECRET": (
+        "github_webhook_secret",
+        "Secret of the GitHub webhook (checked against `X-Hub-Signature-256`); unset turns "
+        "`/api/v1/webhooks/github` off (404).",
+        "unset",
+    ),
+    "DORALENS_GITLAB_WEBHOOK_TOKEN": (
+        "gitlab_webhook_token",
+        "Secret token of the GitLab webhook (checked against `X-Gitlab-Token`); unset turns "
+        "`/api/v1/webhooks/gitlab` off (404).",
+        "unset",
+    ),
+    "DORALENS_PAGERDUTY_WEBHOOK_SECRET": (
+        "pagerduty_webhook_secret",
+        "Signing secret of the PagerDuty v3 webhook subscription (checked against `X-PagerDuty-Signature`); unset "
+        "turns `/api/v1/webhooks/pagerduty` off (404).",
+        "unset",
+    ),
+    "DORALENS_WEBHOOK_INCIDENT_LABEL": (
+        "webhook_incident_label",
+        "GitHub or GitLab issue label (any case) that makes an issue a failure.",
+        "`incident`",
+    ),
+    "DORALENS_WEBHOOK_INCIDENT_ENV": (
+        "webhook_incident_env",
+        "Env of failures from sources that name none (GitHub and GitLab issues, PagerDuty); "
+        "`DORALENS_WEBHOOK_ENV_MAP` applies to it.",
+        "`production`",
+    ),
+    "DORALENS_WEBHOOK_SERVICE_MAP": (
+        "webhook_service_map",
+        "Service names for webhook and CDEvents events: `pattern=service` pairs, first match wins; a pattern is a "
+        "glob matched against `source:name` or `name` (`acme/shop-*=shop,pagerduty:Checkout API=checkout`).",
+        "empty (each source's own name)",
+    ),
+    "DORALENS_WEBHOOK_ENV_MAP": (
+        "webhook_env_map",
+        "Env names for webhook and CDEvents events: `pattern=env` pairs like the service map "
+        "(`production=prod,github:staging-*=staging`).",
+        "empty (each source's own name)",
+    ),
 }
 
 # Variables read by the command-line client or by the test suite, not by the server; accepted as they are.
@@ -78,6 +119,13 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     app_key: str | None = field(default=None, repr=False)
     log_level: str = "info"
+    github_webhook_secret: str | None = field(default=None, repr=False)
+    gitlab_webhook_token: str | None = field(default=None, repr=False)
+    pagerduty_webhook_secret: str | None = field(default=None, repr=False)
+    webhook_incident_label: str = "incident"
+    webhook_incident_env: str = "production"
+    webhook_service_map: tuple[tuple[str, str], ...] = ()
+    webhook_env_map: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -132,6 +180,20 @@ class Settings:
         for name, key in (("DORALENS_API_KEY", self.api_key), ("DORALENS_APP_KEY", self.app_key)):
             if key is not None and (len(key) < 16 or any(c.isspace() for c in key)):
                 raise ConfigError(f"{name} must be at least 16 characters without spaces")
+        for name, secret in (
+            ("DORALENS_GITHUB_WEBHOOK_SECRET", self.github_webhook_secret),
+            ("DORALENS_GITLAB_WEBHOOK_TOKEN", self.gitlab_webhook_token),
+            ("DORALENS_PAGERDUTY_WEBHOOK_SECRET", self.pagerduty_webhook_secret),
+        ):
+            # A secret pasted with a trailing newline would never match what the sender signs with.
+            if secret is not None and (not secret or secret != secret.strip()):
+                raise ConfigError(f"{name} must not be empty or start or end with spaces")
+        for name, value in (
+            ("DORALENS_WEBHOOK_INCIDENT_LABEL", self.webhook_incident_label),
+            ("DORALENS_WEBHOOK_INCIDENT_ENV", self.webhook_incident_env),
+        ):
+            if not value.strip():
+                raise ConfigError(f"{name} must not be blank")
         return self
 
     @property
@@ -150,6 +212,8 @@ def _parse(name: str, attr: str, raw: str) -> Any:
         return Path(raw)
     if attr == "service_teams":
         return parse_service_teams(name, raw)
+    if attr in ("webhook_service_map", "webhook_env_map"):
+        return parse_pattern_map(name, raw)
     if attr == "log_level":
         return raw.lower()
     return raw
@@ -166,6 +230,19 @@ def parse_service_teams(name: str, raw: str) -> dict[str, str]:
             raise ConfigError(f"{name}: expected service=team pairs separated by commas, got {pair.strip()!r}")
         result[service.strip()] = team.strip()
     return result
+
+
+def parse_pattern_map(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    """Parse ``pattern=value`` pairs separated by commas, keeping their order (the first match wins)."""
+    result: list[tuple[str, str]] = []
+    for pair in raw.split(","):
+        if not pair.strip():
+            continue
+        pattern, sep, value = pair.partition("=")
+        if not sep or not pattern.strip() or not value.strip():
+            raise ConfigError(f"{name}: expected pattern=name pairs separated by commas, got {pair.strip()!r}")
+        result.append((pattern.strip(), value.strip()))
+    return tuple(result)
 
 
 def redact_url(url: str) -> str:

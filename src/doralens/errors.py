@@ -8,6 +8,7 @@ DoralensError
 ├── UnsupportedMediaType   a request body is not JSON (HTTP 415)
 ├── NotFound               no event with that id (HTTP 404)
 ├── Forbidden              missing or wrong key (HTTP 403)
+├── Unauthorized           a webhook's signature, token or key is missing or wrong (HTTP 401)
 └── StoreError             the database failed or is not ready (HTTP 503)
     └── SchemaOutOfDate    migrations have not been applied
 """
@@ -68,6 +69,14 @@ class NotFound(DoralensError):
 
 class Forbidden(DoralensError):
     """The request carries no valid key for what it asks."""
+
+
+class Unauthorized(DoralensError):
+    """A webhook delivery carries no valid signature, token or key; ``challenge`` is the WWW-Authenticate value."""
+
+    def __init__(self, message: str, challenge: str | None = None) -> None:
+        self.challenge = challenge
+        super().__init__(message)
 
 
 class StoreError(DoralensError):

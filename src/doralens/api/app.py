@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import doralens
-from doralens.api import datadog, datadog_manage, datadog_read, errors, health
+from doralens.api import datadog, datadog_manage, datadog_read, errors, health, webhooks
 from doralens.api.auth import KeyChecker
 from doralens.config import Settings
 from doralens.store.base import EventStore
@@ -28,6 +28,7 @@ def create_app(settings: Settings, store: EventStore) -> FastAPI:
     app.include_router(datadog.router)
     app.include_router(datadog_read.router)
     app.include_router(datadog_manage.router)
+    app.include_router(webhooks.router)
     return app
 
 

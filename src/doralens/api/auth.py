@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from doralens.domain.keys import hash_key
-from doralens.errors import Forbidden
+from doralens.errors import Forbidden, Unauthorized
 from doralens.store.base import EventStore, KeyKind, KeyRecord
 
 CACHE_SECONDS = 5.0
@@ -75,5 +75,21 @@ def require_app_key(request: Request) -> KeyRecord:
     return checker.require(app_key, "app")
 
 
+def require_event_key(request: Request) -> None:
+    """Dependency for event sources: an API key in ``DD-API-KEY`` or ``Authorization: Bearer``, else 401."""
+    key = request.headers.get("dd-api-key")
+    if key is None:
+        # CloudEvents senders can usually set a bearer token but not an arbitrary header.
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else None
+    challenge = 'Bearer realm="doralens"'
+    if not key:
+        raise Unauthorized("send an API key in DD-API-KEY or Authorization: Bearer", challenge=challenge)
+    record = _checker(request).lookup(key)
+    if record is None or record.kind != "api":
+        raise Unauthorized("the API key is unknown or revoked", challenge=challenge)
+
+
 ApiKey = Annotated[None, Depends(require_api_key)]
 AppKey = Annotated[KeyRecord, Depends(require_app_key)]
+EventKey = Annotated[None, Depends(require_event_key)]

@@ -22,8 +22,8 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-async def read_json(request: Request, *, limit: int) -> Any:
-    """Return the parsed body or raise 413, 415 or 400 errors; never stores or half-parses anything."""
+async def read_body(request: Request, *, limit: int) -> bytes:
+    """Return the raw (decompressed) JSON body or raise 413, 415 or 400 errors; signatures are checked over it."""
     content_type = request.headers.get("content-type")
     if content_type is not None and not _is_json(content_type):
         raise UnsupportedMediaType(f"send Content-Type: application/json, not {content_type.split(';')[0]!r}")
@@ -43,6 +43,11 @@ async def read_json(request: Request, *, limit: int) -> Any:
         data = _decompress(data, gzip=encoding == "gzip", limit=limit)
     if not data.strip():
         raise ValidationFailed.at("", "the request body is empty; send a JSON object")
+    return data
+
+
+def parse_json(data: bytes) -> Any:
+    """Parse strict JSON (no NaN or Infinity) from UTF-8 bytes, or raise a 400 error saying where it broke."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -55,6 +60,11 @@ async def read_json(request: Request, *, limit: int) -> Any:
         raise ValidationFailed.at("", "the JSON is nested too deeply") from None
     except ValueError as exc:
         raise ValidationFailed.at("", f"unreadable JSON value: {exc}") from None
+
+
+async def read_json(request: Request, *, limit: int) -> Any:
+    """Return the parsed body or raise 413, 415 or 400 errors; never stores or half-parses anything."""
+    return parse_json(await read_body(request, limit=limit))
 
 
 def _decompress(data: bytes, *, gzip: bool, limit: int) -> bytes:

@@ -17,6 +17,7 @@ from doralens.errors import (
     NotFound,
     PayloadTooLarge,
     StoreError,
+    Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -80,6 +81,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def on_forbidden(_: Request, __: Forbidden) -> JSONResponse:
         return _simple(403, "Forbidden")
+
+    @app.exception_handler(Unauthorized)
+    async def on_unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
+        # The reason (which header is missing, that a signature does not match) helps whoever sets up the
+        # webhook and tells an attacker nothing they did not send.
+        headers = {"WWW-Authenticate": exc.challenge} if exc.challenge else None
+        return api_json({"errors": [f"Unauthorized: {exc}"]}, status_code=401, headers=headers)
 
     @app.exception_handler(NotFound)
     async def on_not_found(_: Request, __: NotFound) -> JSONResponse:

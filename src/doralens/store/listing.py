@@ -11,6 +11,7 @@ from doralens.domain.query import parse_query
 from doralens.domain.query_ast import MatchAll, Node
 from doralens.errors import ValidationFailed
 from doralens.store.query_sql import EventKind, compile_query
+from doralens.store.rows import DEPLOYMENT_COLUMNS
 from doralens.store.schema import deployments, failures
 
 MAX_LIMIT = 1000
@@ -80,4 +81,5 @@ def list_statement(kind: EventKind, spec: ListSpec) -> Select[Any]:
         conditions.append(compile_query(spec.query, kind))
     sort_column = table.c[spec.sort_field or TIME_FIELD[kind]]
     order = [sort_column.desc(), table.c.id.desc()] if spec.descending else [sort_column.asc(), table.c.id.asc()]
-    return select(table).where(*conditions).order_by(*order).limit(min(spec.limit, MAX_LIMIT))
+    columns = DEPLOYMENT_COLUMNS if kind == "deployment" else tuple(table.c)
+    return select(*columns).where(*conditions).order_by(*order).limit(min(spec.limit, MAX_LIMIT))

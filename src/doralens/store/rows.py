@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
+from doralens.store.schema import deployments
 
 
 def git_columns(git: GitInfo | None) -> dict[str, Any]:
@@ -59,24 +61,74 @@ def mark_columns(mark: ChangeFailureMark | None) -> dict[str, Any]:
     }
 
 
-def deployment_from(row: Row[Any]) -> Deployment:
-    """A deployment from its row."""
+# The columns a deployment is read from, in the order ``deployment_from`` unpacks them.
+DEPLOYMENT_COLUMNS = tuple(
+    deployments.c[name]
+    for name in (
+        "id",
+        "service",
+        "env",
+        "team",
+        "version",
+        "started_at",
+        "finished_at",
+        "commit_sha",
+        "repository_url",
+        "repository_id",
+        "custom_tags",
+        "marked_change_failure",
+        "remediation_type",
+        "remediation_deployment_id",
+        "remediation_version",
+        "marked_by",
+        "marked_at",
+    )
+)
+
+
+def tags_from(raw: str) -> tuple[str, ...]:
+    """The custom tags column, with a fast path for the common empty list."""
+    return () if raw == "[]" else tuple(json.loads(raw))
+
+
+def deployment_from(row: Sequence[Any]) -> Deployment:
+    """A deployment from a row selected with ``DEPLOYMENT_COLUMNS`` (unpacked by position: lists read many)."""
+    (
+        id_,
+        service,
+        env,
+        team,
+        version,
+        started_at,
+        finished_at,
+        commit_sha,
+        repository_url,
+        repository_id,
+        custom_tags,
+        marked,
+        remediation_type,
+        remediation_id,
+        remediation_version,
+        marked_by,
+        marked_at,
+    ) = row
     mark = None
-    if row.marked_change_failure is not None:
+    if marked is not None:
         remediation = None
-        if row.remediation_type is not None:
-            remediation = Remediation(row.remediation_type, row.remediation_deployment_id, row.remediation_version)
-        mark = ChangeFailureMark(bool(row.marked_change_failure), remediation, row.marked_by or "", row.marked_at or 0)
+        if remediation_type is not None:
+            remediation = Remediation(remediation_type, remediation_id, remediation_version)
+        mark = ChangeFailureMark(bool(marked), remediation, marked_by or "", marked_at or 0)
+    git = GitInfo(commit_sha, repository_url or "", repository_id or "") if commit_sha is not None else None
     return Deployment(
-        id=row.id,
-        service=row.service,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        env=row.env,
-        team=row.team,
-        version=row.version,
-        git=git_from(row),
-        custom_tags=tuple(json.loads(row.custom_tags)),
+        id=id_,
+        service=service,
+        started_at=started_at,
+        finished_at=finished_at,
+        env=env,
+        team=team,
+        version=version,
+        git=git,
+        custom_tags=tags_from(custom_tags),
         mark=mark,
     )
 
@@ -110,5 +162,5 @@ def failure_from(row: Row[Any], services: tuple[str, ...]) -> Failure:
         env=row.env,
         version=row.version,
         git=git_from(row),
-        custom_tags=tuple(json.loads(row.custom_tags)),
+        custom_tags=tags_from(row.custom_tags),
     )

@@ -21,6 +21,7 @@ from doralens.store.dialect import Backend, iter_chunks
 from doralens.store.keys import SqlKeyStore
 from doralens.store.listing import ListSpec, list_statement
 from doralens.store.rows import (
+    DEPLOYMENT_COLUMNS,
     deployment_from,
     deployment_row,
     failure_from,
@@ -84,13 +85,14 @@ class SqlEventStore(SqlKeyStore):
     def get_deployment(self, deployment_id: str) -> Deployment | None:
         """Return one deployment, or None."""
         with self.backend.reader.connect() as conn:
-            row = conn.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
+            row = conn.execute(select(*DEPLOYMENT_COLUMNS).where(deployments.c.id == deployment_id)).first()
         return deployment_from(row) if row else None
 
     def list_deployments(self, spec: ListSpec) -> list[Deployment]:
         """Deployments in the time range (by ``finished_at``) that match the query, sorted and limited."""
         with self.backend.reader.connect() as conn:
-            return [deployment_from(row) for row in conn.execute(list_statement("deployment", spec))]
+            rows = conn.execute(list_statement("deployment", spec)).all()
+        return [deployment_from(row) for row in rows]
 
     def delete_deployment(self, deployment_id: str) -> bool:
         """Delete a deployment and its tags; False when there was none."""
