@@ -8,7 +8,7 @@ from typing import TypeVar, get_args
 from hypothesis import strategies as st
 
 from doralens.domain.events import Deployment, Failure, GitInfo
-from doralens.domain.query import And, Field, Node, Not, Or, Pattern, TagTerm, Term
+from doralens.domain.query_ast import And, Field, Node, Not, Or, Pattern, TagTerm, Term
 
 # Small alphabets make wildcards hit often; they carry every character that LIKE, GLOB or the query syntax
 # treats specially, plus letters in both cases (ASCII and not) to catch case-insensitive matching.

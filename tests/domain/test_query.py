@@ -9,21 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from doralens.domain.events import Deployment, Failure, GitInfo
-from doralens.domain.query import (
-    MAX_DEPTH,
-    MAX_QUERY_LENGTH,
-    And,
-    MatchAll,
-    Node,
-    Not,
-    Or,
-    Pattern,
-    TagTerm,
-    Term,
-    matches,
-    parse_query,
-    split_tag,
-)
+from doralens.domain.query import MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS, parse_query
+from doralens.domain.query_ast import And, MatchAll, Node, Not, Or, Pattern, TagTerm, Term, matches, split_tag
 from doralens.errors import QuerySyntaxError
 from tests.builders import VALUE_ALPHABET, patterns, query_nodes, render_query
 
@@ -211,6 +198,20 @@ def test_nesting_depth_is_capped(opening: str, closing: str) -> None:
     with pytest.raises(QuerySyntaxError, match="deeper than 32") as caught:
         parse_query(too_deep)
     assert caught.value.position == MAX_DEPTH * len(opening)
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{}", "service:({})"],
+    ids=["terms", "values in a group"],
+)
+def test_number_of_terms_is_capped(template: str) -> None:
+    value = "@k:v" if template == "{}" else "v"
+    parse_query(template.format(" ".join([value] * MAX_TERMS)))
+    query = template.format(" ".join([value] * (MAX_TERMS + 1)))
+    with pytest.raises(QuerySyntaxError, match="more than 64 terms") as caught:
+        parse_query(query)
+    assert caught.value.position == query.rindex(value)
 
 
 def test_value_group_nesting_counts_towards_the_depth() -> None:
