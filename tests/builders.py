@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TypeVar, get_args
+from typing import TypeVar, cast, get_args
 
 from hypothesis import strategies as st
 
 from doralens.domain.events import Deployment, Failure, GitInfo
-from doralens.domain.query_ast import And, Field, Node, Not, Or, Pattern, TagTerm, Term
+from doralens.domain.query_ast import And, Field, Node, Not, Or, Pattern, TagTerm, Term, split_tag
 
 # Small alphabets make wildcards hit often; they carry every character that LIKE, GLOB or the query syntax
 # treats specially, plus letters in both cases (ASCII and not) to catch case-insensitive matching.
@@ -17,8 +18,28 @@ TAG_KEY_ALPHABET = "kKé-:"
 FIELDS: tuple[Field, ...] = get_args(Field)
 E = TypeVar("E", Deployment, Failure)
 
-_COMMON_VALUES = ["a", "A", "ab", "aB", "Ab", "", "a%b", "a_b", "a*b", "é", "É", "[a]", "a\\b"]
-values = st.one_of(st.sampled_from(_COMMON_VALUES), st.text(VALUE_ALPHABET, max_size=4))
+# Near misses for one another: each special character next to the plain character it must not stand for.
+_COMMON_VALUES = [
+    "a",
+    "A",
+    "ab",
+    "aB",
+    "Ab",
+    "",
+    "a%b",
+    "a_b",
+    "a*b",
+    "a?b",
+    "axb",
+    "é",
+    "É",
+    "[a]",
+    "a",
+    "a\\b",
+]
+_common = st.sampled_from(_COMMON_VALUES)
+# Mostly the near misses above, so that several events share a field's neighbourhood; free text for the rest.
+values = st.one_of(_common, _common, _common, st.text(VALUE_ALPHABET, max_size=4))
 optional_values = st.one_of(st.none(), values)
 tags = st.builds(
     lambda k, v, bare: k if bare else f"{k}:{v}", st.text(TAG_KEY_ALPHABET, max_size=2), values, st.booleans()
@@ -59,7 +80,7 @@ def failures() -> st.SearchStrategy[Failure]:
 
 
 def patterns() -> st.SearchStrategy[Pattern]:
-    """Patterns as the parser builds them: the literal parts between two adjacent stars are never empty."""
+    """Patterns as the parser builds them: never two adjacent stars, so no empty inner segment."""
     short = st.text(VALUE_ALPHABET, max_size=2)
     inner = st.lists(st.text(VALUE_ALPHABET, min_size=1, max_size=2), max_size=2)
     exact = short.map(lambda value: Pattern((value,)))
@@ -67,12 +88,38 @@ def patterns() -> st.SearchStrategy[Pattern]:
     return st.one_of(exact, wild)
 
 
-def query_nodes(max_leaves: int = 6) -> st.SearchStrategy[Node]:
-    """Query ASTs in the normal form the parser produces (flat And/Or of two or more operands)."""
+def cut_patterns(values: Sequence[str]) -> st.SearchStrategy[Pattern]:
+    """Patterns cut from stored values, sometimes in the other case: they hit, or narrowly miss, often."""
+    ends = st.integers(0, 5)
+    return st.builds(_cut, st.sampled_from(list(values)), ends, ends, st.integers(0, 2), st.booleans())
+
+
+def _cut(value: str, i: int, j: int, mode: int, swap_case: bool) -> Pattern:
+    value = value.swapcase() if swap_case else value
+    a, b = sorted((i % (len(value) + 1), j % (len(value) + 1)))
+    if mode == 0:
+        return Pattern((value,))
+    if mode == 1:
+        return Pattern((value[:a], value[b:]))
+    return Pattern(("", value[a:b], "")) if a < b else Pattern(("", ""))
+
+
+def query_nodes(
+    max_leaves: int = 6, pool: Mapping[str, Sequence[str]] | None = None
+) -> st.SearchStrategy[Node]:
+    """Query ASTs in the normal form the parser produces (flat And/Or of two or more operands).
+
+    ``pool`` maps a field name, or ``@key`` for a custom tag, to stored values to cut patterns from.
+    """
     leaves = st.one_of(
         st.builds(Term, st.sampled_from(FIELDS), patterns()),
         st.builds(TagTerm, st.text(TAG_KEY_ALPHABET, min_size=1, max_size=2), patterns()),
     )
+    if pool:
+        pooled = st.sampled_from(sorted(pool.items())).flatmap(
+            lambda item: cut_patterns(item[1]).map(lambda pattern: _leaf(item[0], pattern))
+        )
+        leaves = st.one_of(leaves, pooled, pooled, pooled)
 
     def extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
         many = st.lists(children, min_size=2, max_size=3)
@@ -142,6 +189,32 @@ def _escape(text: str) -> str:
 def with_ids(events: list[E]) -> list[E]:
     """Give generated events distinct ids that satisfy the id pattern."""
     return [replace(event, id=f"event-{i:012d}") for i, event in enumerate(events)]
+
+
+def _leaf(key: str, pattern: Pattern) -> Node:
+    return TagTerm(key[1:], pattern) if key.startswith("@") else Term(cast(Field, key), pattern)
+
+
+def stored_values(events: Sequence[Deployment | Failure]) -> dict[str, list[str]]:
+    """The values the events carry, by field name or ``@key`` for a custom tag: a pool for ``query_nodes``."""
+    pool: dict[str, list[str]] = {}
+    for event in events:
+        services = (event.service,) if isinstance(event, Deployment) else event.services
+        pool.setdefault("service", []).extend(services)
+        attributes = {
+            "env": event.env,
+            "team": event.team,
+            "version": event.version,
+            "severity": event.severity if isinstance(event, Failure) else None,
+            "repository_id": event.git.repository_id if event.git else None,
+        }
+        for field, value in attributes.items():
+            if value is not None:
+                pool.setdefault(field, []).append(value)
+        for key, value in map(split_tag, event.custom_tags):
+            if key:
+                pool.setdefault(f"@{key}", []).append(value)
+    return {key: values for key, values in pool.items() if values}
 
 
 def depth(node: Node) -> int:
