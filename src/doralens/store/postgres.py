@@ -21,7 +21,10 @@ class PostgresBackend:
 
     name = "postgresql"
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 30) -> None:
+    # At most 15 connections per worker process: eight workers stay under PostgreSQL's default of 100, and
+    # requests beyond that wait for a connection instead of failing with "too many clients".
+
+    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10) -> None:
         self.reader = create_engine(
             sqlalchemy_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
         )

@@ -39,7 +39,7 @@ from doralens.store.schema import deployment_tags, deployments, failure_services
 
 EventKind = Literal["deployment", "failure"]
 
-_LIKE_ESCAPES = str.maketrans({"\\": "\\\\"})
+_LIKE_ESCAPES = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
 # GLOB has no escape character; a one-character class matches its member literally.
 _GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
 
