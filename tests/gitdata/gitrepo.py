@@ -56,7 +56,8 @@ class Repo:
         files: Mapping[str, str] | None = None,
     ) -> str:
         """Commit ``files`` (default: one file named after the subject) at the given times; return the sha."""
-        for name, content in (files or {f"{subject.replace(' ', '_')}.txt": subject}).items():
+        default = {f"{subject.replace(' ', '_')}.txt": subject}
+        for name, content in (default if files is None else files).items():
             target = self.path / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content)

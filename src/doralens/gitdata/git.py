@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,19 +83,26 @@ def run_git(
     """Run ``git [-C repository] args`` and return its result; raise ``GitError`` when it cannot run or times out."""
     command = ["git"] + (["-C", str(repository)] if repository is not None else []) + list(args)
     try:
-        done = subprocess.run(
+        # A session of its own: on timeout the whole group goes (ssh, credential helpers), not git alone,
+        # so no grandchild keeps the pipes open.
+        process = subprocess.Popen(
             command,
-            input=stdin,
-            capture_output=True,
-            timeout=timeout,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=git_environment(env),
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {redact(args[0])} timed out after {timeout:g} s") from None
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from None
-    return GitResult(done.returncode, done.stdout, redact(done.stderr.decode("utf-8", "replace").strip()))
+    with process:
+        try:
+            out, err = process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise GitError(f"git {redact(args[0])} timed out after {timeout:g} s") from None
+    return GitResult(process.returncode, out, redact(err.decode("utf-8", "replace").strip()))
 
 
 def checked(result: GitResult, what: str) -> bytes:

@@ -62,8 +62,6 @@ class LeadTimeStatus(StrEnum):
 
 MEASURED = frozenset({LeadTimeStatus.OK, LeadTimeStatus.ORPHANED})
 _BASELINE = frozenset({LeadTimeStatus.NO_BASELINE, LeadTimeStatus.PREVIOUS_TOO_OLD})
-_FROM_RANGE = {status: LeadTimeStatus(status.value) for status in RangeStatus if status is not RangeStatus.TRUNCATED}
-_FROM_RANGE[RangeStatus.TRUNCATED] = LeadTimeStatus.OK
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +152,8 @@ def deployment_lead_time(
         paths=config.paths_for(deployment.service),
         limit=config.limit,
     )
-    status = _FROM_RANGE[shipped.status]
+    # Truncation is the record's flag, not its status: a truncated range is measured.
+    status = LeadTimeStatus.OK if shipped.status is RangeStatus.TRUNCATED else LeadTimeStatus(shipped.status.value)
     commits: list[CommitLeadTime] = []
     if status in MEASURED:
         for commit in shipped.commits:

@@ -105,7 +105,7 @@ class LocalRepositories:
         """The range, or None when git does not know one of the shas."""
         cap = WALK_FACTOR * (limit + 1)
         extra = ["--no-merges", "--full-history", f"--max-count={limit + 1}"] if filters else [f"--max-count={cap}"]
-        found = self._log(repository, [*extra, head, f"^{base}", "--", *filters])
+        found = self._log(repository, extra, head, base, filters)
         if found is None:
             return None
         capped = not filters and len(found) >= cap
@@ -118,11 +118,11 @@ class LocalRepositories:
             rollback = orphaned and not found
         base_side: list[Commit] = []
         if orphaned and not rollback:
-            base_side = self._log(repository, ["--no-merges", f"--max-count={cap}", base, f"^{head}", "--"]) or []
+            base_side = self._log(repository, ["--no-merges", f"--max-count={cap}"], base, head) or []
             if filters:
                 # Rebased copies may fill the first ``limit + 1`` answers: ask again with room for all of them.
                 wider = f"--max-count={limit + 1 + len(base_side)}"
-                found = self._log(repository, [*extra[:2], wider, head, f"^{base}", "--", *filters]) or []
+                found = self._log(repository, [*extra[:2], wider], head, base, filters) or []
         return finish_range(
             head,
             base,
@@ -134,13 +134,18 @@ class LocalRepositories:
             cut_short=capped and sum(1 for c in found if not c.is_merge) <= limit,
         )
 
-    def _log(self, repository: Path, args: list[str]) -> list[Commit] | None:
+    def _log(
+        self, repository: Path, options: list[str], include: str, exclude: str, filters: tuple[str, ...] = ()
+    ) -> list[Commit] | None:
+        """``git log include ^exclude -- filters``; None when either sha is not a commit git knows."""
         fmt, marker = log_format()
-        result = run_git(["log", "-z", fmt, *args], repository=repository, timeout=self._timeout)
+        # ``^{commit}``: a sha naming a tree or a blob is an error, not an empty range.
+        revisions = [f"{include}^{{commit}}", f"^{exclude}^{{commit}}"]
+        args = ["log", "-z", fmt, *options, *revisions, "--", *filters]
+        result = run_git(args, repository=repository, timeout=self._timeout)
         if result.returncode == 0:
             return parse_log(result.stdout, marker)
-        revisions = [a.lstrip("^") for a in args[: args.index("--")] if not a.startswith("--")]
-        if set(revisions) <= known_commits(repository, revisions, timeout=self._timeout):
+        if {include, exclude} <= known_commits(repository, [include, exclude], timeout=self._timeout):
             raise GitError(f"git log failed: {result.stderr}")
         return None
 
