@@ -79,7 +79,8 @@ def test_commit_reads_the_changed_paths_of_the_root_and_of_renames(tmp_path: Pat
 
     root_commit, moved_commit = source.commit(REPO, root), source.commit(REPO, moved)
 
-    assert root_commit is not None and moved_commit is not None
+    assert root_commit is not None
+    assert moved_commit is not None
     assert sorted(root_commit.paths) == ["a/one.txt", "b.txt"]
     # Both sides of a rename: a service filtered on the old directory sees the file leave it.
     assert sorted(moved_commit.paths) == ["a/one.txt", "a/two.txt"]
