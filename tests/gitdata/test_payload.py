@@ -137,6 +137,8 @@ def test_collect_refuses_an_unknown_head_or_an_option_in_disguise(tmp_path: Path
         collect_from_checkout(repo.path, "f" * 40, None)
     with pytest.raises(GitError, match="is not a commit"):
         collect_from_checkout(repo.path, "--output=/tmp/x", None)
+    with pytest.raises(ValueError, match="limit must be between 1 and 12498"):
+        collect_from_checkout(repo.path, "main", None, limit=20_000)
     repo.git("remote", "remove", "origin")
     with pytest.raises(GitError, match="no remote named origin"):
         collect_from_checkout(repo.path, "main", None)

@@ -12,16 +12,15 @@ from tests.builders import sha
 class MemoryLoader:
     """Commits in memory, served in pages like the database serves them; counts what it hands out."""
 
-    def __init__(self, commits: Sequence[Commit], page_size: int = 100) -> None:
+    def __init__(self, commits: Sequence[Commit]) -> None:
         self.commits = {c.sha: c for c in commits}
-        self.page_size = page_size
         self.loaded = 0
 
-    def page(self, at_or_before: int) -> list[Commit]:
+    def page(self, at_or_before: int, size: int) -> list[Commit]:
         older = sorted(
             (c for c in self.commits.values() if c.committer_time <= at_or_before),
             key=lambda c: (-c.committer_time, c.sha),
-        )[: self.page_size]
+        )[:size]
         self.loaded += len(older)
         return older
 
@@ -47,7 +46,7 @@ def test_a_short_range_at_the_top_of_a_long_history_reads_one_page() -> None:
     assert walk is not None
     assert [c.subject for c in walk.shipped] == ["c9999", "c9998", "c9997"]
     assert walk.base_reached
-    assert loader.loaded <= 2 + 100
+    assert loader.loaded <= 2 + 64  # head and base, then one small page
 
 
 def test_a_parent_newer_than_its_child_is_still_placed_correctly() -> None:
@@ -92,7 +91,7 @@ def test_the_walk_stops_after_finding_more_than_the_limit() -> None:
     assert walk is not None
     assert walk.over_limit
     assert len(walk.shipped) == 51
-    assert loader.loaded <= 2 + 100
+    assert loader.loaded <= 2 + 64 + 128  # two pages: the second twice the first
 
 
 def test_the_walk_gives_up_on_a_range_of_merges_only_past_its_budget() -> None:

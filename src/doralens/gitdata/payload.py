@@ -39,6 +39,8 @@ MAX_PATHS_PER_COMMIT = 10_000
 MAX_PATH_LENGTH = 1024  # an indexed column: PostgreSQL's btree refuses much longer keys
 MAX_SUBJECT_LENGTH = 2000
 _LATEST_SECONDS = 7_258_118_400  # 2200-01-01, as for event timestamps
+# The most commits one collection may ask for: what it gathers (merges included) must fit in one upload.
+MAX_COLLECT_LIMIT = (MAX_COMMITS_PER_UPLOAD - 1) // WALK_FACTOR - 1
 
 
 def _commit_time(value: Any) -> int:
@@ -115,6 +117,8 @@ def collect_from_checkout(
     the edge of a shallow clone are left out: their parents are unknown. Raises ``GitError`` when ``head``
     cannot be read.
     """
+    if not 1 <= limit <= MAX_COLLECT_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_COLLECT_LIMIT}, got {limit}")
     head_sha = _resolve(path, head)
     if head_sha is None:
         raise GitError(f"{head!r} is not a commit in {path}")

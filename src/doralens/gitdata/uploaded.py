@@ -28,7 +28,6 @@ from doralens.gitdata.walk import walk_range
 from doralens.store.dialect import Backend, iter_chunks
 from doralens.store.schema import git_commit_parents, git_commit_paths, git_commits
 
-PAGE_SIZE = 512
 _CHUNK = 500
 
 
@@ -152,9 +151,9 @@ class _Loader:
         self._conn = conn
         self._repository_id = repository_id
 
-    def page(self, at_or_before: int) -> list[Commit]:
-        """The newest ``PAGE_SIZE`` commits at or before a committer time."""
-        return self._read(git_commits.c.committer_time <= at_or_before, PAGE_SIZE)
+    def page(self, at_or_before: int, size: int) -> list[Commit]:
+        """The newest ``size`` commits at or before a committer time."""
+        return self._read(git_commits.c.committer_time <= at_or_before, size)
 
     def by_sha(self, shas: Sequence[str]) -> list[Commit]:
         """The stored commits among ``shas``."""
@@ -178,16 +177,13 @@ class _Loader:
             select(page, git_commit_parents.c.parent_sha)
             .select_from(joined)
             .order_by(page.c.committer_time.desc(), page.c.sha.desc(), git_commit_parents.c.position)
-        )
-        commits: dict[str, tuple[Any, list[str]]] = {}
-        for row in rows:
-            entry = commits.setdefault(row.sha, (row, []))
-            if row.parent_sha is not None:
-                entry[1].append(row.parent_sha)
-        return [
-            Commit(row.sha, tuple(parents), row.author_time, row.committer_time, row.subject)
-            for row, parents in commits.values()
-        ]
+        ).all()
+        commits: dict[str, tuple[int, int, str, list[str]]] = {}
+        for sha, author_time, committer_time, subject, parent in rows:
+            entry = commits.setdefault(sha, (author_time, committer_time, subject, []))
+            if parent is not None:
+                entry[3].append(parent)
+        return [Commit(sha, tuple(parents), a, c, s) for sha, (a, c, s, parents) in commits.items()]
 
 
 def _touching(conn: Connection, repository_id: str, shas: list[str], filters: tuple[str, ...]) -> set[str]:

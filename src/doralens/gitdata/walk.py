@@ -20,13 +20,16 @@ from doralens.gitdata.commits import WALK_FACTOR, Commit
 HEAD = 1
 BASE = 2
 _PATH_BATCH = 256
+# Most ranges are a few dozen commits: start with a small page, and double it for the long ones.
+FIRST_PAGE = 64
+LAST_PAGE = 1024
 
 
 class CommitLoader(Protocol):
     """Loads commits of one repository, in pages by committer time or by sha."""
 
-    def page(self, at_or_before: int) -> Sequence[Commit]:
-        """Commits with ``committer_time <= at_or_before``, newest first, one page of them."""
+    def page(self, at_or_before: int, size: int) -> Sequence[Commit]:
+        """The newest ``size`` commits with ``committer_time <= at_or_before``, newest first."""
         ...
 
     def by_sha(self, shas: Sequence[str]) -> Sequence[Commit]:
@@ -55,6 +58,7 @@ class _Cache:
         self.commits: dict[str, Commit] = {}
         self.absent: set[str] = set()
         self.covered: tuple[int, int] | None = None
+        self.page_size = FIRST_PAGE
 
     def ensure(self, shas: Iterable[str], hint: int | None) -> None:
         """Load the commits among ``shas`` not loaded yet; ``hint`` is the time of the commit that needs them."""
@@ -63,7 +67,8 @@ class _Cache:
             return
         if hint is not None and not (self.covered and self.covered[0] <= hint <= self.covered[1]):
             # A parent is almost always just older than its child: one page brings the next stretch of history.
-            page = self.loader.page(hint)
+            page = self.loader.page(hint, self.page_size)
+            self.page_size = min(2 * self.page_size, LAST_PAGE)
             self._add(page)
             # Commits sharing the oldest time may continue past the page: count that time as not covered.
             bottom = page[-1].committer_time + 1 if page else -(2**63)
