@@ -4,8 +4,8 @@ Builds (``git fast-import``) a history of ``--commits`` commits, a short branch 
 and ``--deployments`` deployments of one service spaced along the main line. For every deployment it times, in
 turn so both see the same machine load: ``git rev-list --count S ^P`` (the baseline) and the range read by
 ``LocalRepositories`` inside the full ``lead_times`` computation. Then it uploads the history to SQLite as the
-CLI would at each deployment (``collect_from_checkout``) and times the same computation over ``SqlCommitStore``. Prints JSON; the
-target is ``local.p50 / git.p50 <= 2``.
+CLI would at each deployment (``collect_from_checkout``) and times the same computation over ``SqlCommitStore``.
+Prints JSON; the target is ``local.p50 / git.p50 <= 2``.
 
     PYTHONPATH=src python3 bench/leadtime.py [--commits 100000] [--deployments 2000] [--output result.json]
 """
@@ -53,7 +53,9 @@ def build_repository(path: Path, count: int) -> list[tuple[str, int]]:
         content = f"{n}\n".encode()
         stream.append(
             f"commit {ref}\nmark :{n}\nauthor Bench <b@example.com> {when} +0000\n"
-            f"committer Bench <b@example.com> {when} +0000\ndata {len(message)}\n".encode() + message + b"\n"
+            f"committer Bench <b@example.com> {when} +0000\ndata {len(message)}\n".encode()
+            + message
+            + b"\n"
         )
         if parent is not None:
             stream.append(f"from :{parent}\n".encode())
@@ -195,7 +197,8 @@ def run(commits: int, deployments: int, workdir: Path) -> dict[str, Any]:
         "lead_time_median_h": round((summary.distribution.median or 0) / NS / 3600, 3),
         "build_s": round(build_s, 2),
         "git_rev_list_count": git,
-        "local": {**ours, "lead_times_total_s": round(local_total, 3)},
+        # The baseline's git calls ran inside the computation: they are taken out of its total.
+        "local": {**ours, "lead_times_total_s": round(local_total - git["total_s"], 3)},
         "ratio_p50": round(ours["p50_ms"] / git["p50_ms"], 2),
         "ratio_total": round(ours["total_s"] / git["total_s"], 2),
         "target_ratio": 2.0,

@@ -153,22 +153,32 @@ class _Loader:
 
     def page(self, at_or_before: int, size: int) -> list[Commit]:
         """The newest ``size`` commits at or before a committer time."""
-        return self._read(git_commits.c.committer_time <= at_or_before, size)
+        newest = (
+            self._commits()
+            .where(git_commits.c.committer_time <= at_or_before)
+            .order_by(git_commits.c.committer_time.desc(), git_commits.c.sha.desc())
+            .limit(size)
+        )
+        return self._with_parents(newest, newest_first=True)
 
     def by_sha(self, shas: Sequence[str]) -> list[Commit]:
         """The stored commits among ``shas``."""
         found: list[Commit] = []
         for chunk in _chunks(list(shas)):
-            found.extend(self._read(git_commits.c.sha.in_(chunk), None))
+            found.extend(self._with_parents(self._commits().where(git_commits.c.sha.in_(chunk)), newest_first=False))
         return found
 
-    def _read(self, where: Any, limit: int | None) -> list[Commit]:
-        inner: Select[Any] = (
-            select(git_commits.c.sha, git_commits.c.author_time, git_commits.c.committer_time, git_commits.c.subject)
-            .where(git_commits.c.repository_id == self._repository_id, where)
-            .order_by(git_commits.c.committer_time.desc(), git_commits.c.sha.desc())
-        )
-        page = (inner.limit(limit) if limit is not None else inner).subquery()
+    def _commits(self) -> Select[Any]:
+        columns = (git_commits.c.sha, git_commits.c.author_time, git_commits.c.committer_time, git_commits.c.subject)
+        return select(*columns).where(git_commits.c.repository_id == self._repository_id)
+
+    def _with_parents(self, query: Select[Any], *, newest_first: bool) -> list[Commit]:
+        """The commits a query selects with their parents in order; newest first only when asked.
+
+        Looking up shas, an order by time makes SQLite walk the time index over the whole repository instead
+        of looking each sha up by primary key.
+        """
+        page = query.subquery()
         joined = page.outerjoin(
             git_commit_parents,
             and_(git_commit_parents.c.repository_id == self._repository_id, git_commit_parents.c.sha == page.c.sha),
@@ -176,7 +186,10 @@ class _Loader:
         rows = self._conn.execute(
             select(page, git_commit_parents.c.parent_sha)
             .select_from(joined)
-            .order_by(page.c.committer_time.desc(), page.c.sha.desc(), git_commit_parents.c.position)
+            .order_by(
+                *((page.c.committer_time.desc(), page.c.sha.desc()) if newest_first else (page.c.sha,)),
+                git_commit_parents.c.position,
+            )
         ).all()
         commits: dict[str, tuple[int, int, str, list[str]]] = {}
         for sha, author_time, committer_time, subject, parent in rows:

@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("subject", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("repository_id", "sha"),
     )
-    op.create_index("ix_git_commits_repository_committer_time", "git_commits", ["repository_id", "committer_time"])
+    op.create_index(
+        "ix_git_commits_repository_committer_time", "git_commits", ["repository_id", "committer_time", "sha"]
+    )
     op.create_table(
         "git_commit_parents",
         *_commit_key(),
