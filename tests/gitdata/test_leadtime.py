@@ -9,8 +9,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from doralens.domain.attribution import AttributionBasis, AttributionMethod, attribute_failures
 from doralens.domain.events import Failure, make_git_info
+from doralens.errors import ConfigError
 from doralens.gitdata.leadtime import (
     LeadTimeSettings,
     LeadTimeStatus,
@@ -285,3 +288,9 @@ def test_a_failure_on_a_shipped_commit_is_attributed_to_the_deployment_that_ship
         AttributionMethod.EXACT,
         AttributionBasis.COMMIT_RANGE,
     )
+
+
+def test_settings_are_checked_when_made() -> None:
+    with pytest.raises(ConfigError, match="limit must be positive"):
+        LeadTimeSettings(limit=0)
+    assert LeadTimeSettings(service_paths={"api": ("services/api",)}).paths_for("web") == ()

@@ -206,8 +206,10 @@ def finish_range(
     elif missing:
         status = RangeStatus.INCOMPLETE
         notes.append(f"{missing} commits between them were never uploaded: only the known ones are listed")
-    if truncated:
+    if len(ordered) - skipped > limit:
         notes.append(f"more than {limit} commits: only the newest {limit} are listed")
+    elif cut_short:
+        notes.append(f"the walk stopped after {WALK_FACTOR * (limit + 1)} commits, mostly merges or filtered out")
     return ShippedRange(
         head_sha=head,
         base_sha=base,

@@ -26,6 +26,7 @@ from doralens.domain.events import Deployment
 from doralens.domain.stats import DEFAULT_MIN_N_DURATIONS, Distribution
 from doralens.domain.streams import group_streams
 from doralens.domain.timestamps import NS_PER_SECOND
+from doralens.errors import ConfigError
 from doralens.gitdata.commits import DEFAULT_LIMIT, Commit, CommitSource, RangeStatus
 
 DAY_NS = 86_400 * NS_PER_SECOND
@@ -41,6 +42,10 @@ class LeadTimeSettings:
     rebase_gap_ns: int = DEFAULT_REBASE_GAP_NS
     limit: int = DEFAULT_LIMIT
     service_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.max_baseline_age_ns < 0 or self.rebase_gap_ns < 0:
+            raise ConfigError("lead time settings: limit must be positive, ages and gaps not negative")
 
     def paths_for(self, service: str) -> tuple[str, ...]:
         """The path filters of a service; empty means the whole repository."""
