@@ -55,6 +55,10 @@ def test_split_credentials_moves_them_into_a_host_scoped_header() -> None:
     token = base64.b64encode(f"deploy:{SECRET}".encode()).decode()
     assert env["GIT_CONFIG_VALUE_0"] == f"Authorization: Basic {token}"
     assert split_credentials("git@github.com:acme/shop.git") == ("git@github.com:acme/shop.git", {})
+    assert split_credentials(f"ssh://git:{SECRET}@github.com/acme/shop.git") == (
+        "ssh://git@github.com/acme/shop.git",
+        {},
+    )
 
 
 def test_mirrors_are_keyed_by_repository_id_in_safe_directories(tmp_path: Path) -> None:

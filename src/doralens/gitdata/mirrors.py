@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from doralens.domain.events import repository_id as repository_id_of
+from doralens.domain.events import sanitize_repository_url
 from doralens.gitdata.git import GitError, checked, redact, run_git
 
 DEFAULT_FETCH_INTERVAL_S = 30.0
@@ -38,7 +39,10 @@ log = logging.getLogger(__name__)
 def split_credentials(url: str) -> tuple[str, dict[str, str]]:
     """The URL without user and password, and the environment that gives git its credentials (HTTP only)."""
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not (parts.username or parts.password):
+    if parts.scheme not in ("http", "https"):
+        # git cannot use a password in any other URL (ssh asks its agent): drop it rather than show it.
+        return (sanitize_repository_url(url) if parts.password else url.strip()), {}
+    if not (parts.username or parts.password):
         return url.strip(), {}
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
