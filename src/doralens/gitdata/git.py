@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from doralens.domain.timestamps import NS_PER_SECOND
 from doralens.errors import DoralensError
 from doralens.gitdata.commits import Commit
 
 DEFAULT_TIMEOUT_S = 60.0
-NS_PER_SECOND = 1_000_000_000
 _FIELDS = "%H%x00%P%x00%at%x00%ct%x00%s"
 _CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
 # Variables that would point git at another repository, index or config than the one we name.

@@ -44,7 +44,7 @@ def split_credentials(url: str) -> tuple[str, dict[str, str]]:
         return (sanitize_repository_url(url) if parts.password else url.strip()), {}
     if not (parts.username or parts.password):
         return url.strip(), {}
-    host = parts.hostname or ""
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     token = base64.b64encode(f"{unquote(parts.username or '')}:{unquote(parts.password or '')}".encode()).decode()
