@@ -11,7 +11,9 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -126,4 +128,71 @@ failure_match_keys = Table(
     Column("failure_id", String(128), ForeignKey("failures.id", ondelete="CASCADE"), nullable=False),
     PrimaryKeyConstraint("env_key", "subject", "started_at"),
     Index("ix_failure_match_keys_failure", "failure_id"),
+)
+
+# Commit metadata uploaded by the CLI (migration 0003): the parent graph lead time walks when the server cannot read
+# the repository. A commit's content never changes under its sha, so uploads only ever add rows.
+git_commits = Table(
+    "git_commits",
+    metadata,
+    Column("repository_id", String(500), nullable=False),
+    Column("sha", String(128), nullable=False),
+    Column("author_time", BigInteger, nullable=False),
+    Column("committer_time", BigInteger, nullable=False),
+    Column("subject", Text, nullable=False),
+    PrimaryKeyConstraint("repository_id", "sha"),
+    # The walk loads history in pages going back in time from a commit, ordered by (time, sha): with the sha in
+    # the index, a page is read off the index instead of sorting every older commit.
+    Index("ix_git_commits_repository_committer_time", "repository_id", "committer_time", "sha"),
+)
+
+git_commit_parents = Table(
+    "git_commit_parents",
+    metadata,
+    Column("repository_id", String(500), nullable=False),
+    Column("sha", String(128), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("parent_sha", String(128), nullable=False),
+    PrimaryKeyConstraint("repository_id", "sha", "position"),
+    ForeignKeyConstraint(
+        ["repository_id", "sha"], ["git_commits.repository_id", "git_commits.sha"], ondelete="CASCADE"
+    ),
+)
+
+git_commit_paths = Table(
+    "git_commit_paths",
+    metadata,
+    Column("repository_id", String(500), nullable=False),
+    Column("sha", String(128), nullable=False),
+    Column("path", String(1024), nullable=False),
+    PrimaryKeyConstraint("repository_id", "sha", "path"),
+    ForeignKeyConstraint(
+        ["repository_id", "sha"], ["git_commits.repository_id", "git_commits.sha"], ondelete="CASCADE"
+    ),
+)
+
+# Lead time per deployment (migration 0003): the summary kept for drill-down, and each commit it shipped first.
+deployment_lead_times = Table(
+    "deployment_lead_times",
+    metadata,
+    Column("deployment_id", String(128), ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("commit_count", Integer, nullable=False),
+    Column("first_commit_lead_time", BigInteger, nullable=True),
+    Column("truncated", Boolean, nullable=False),
+    Column("computed_at", BigInteger, nullable=False),
+)
+
+deployment_commits = Table(
+    "deployment_commits",
+    metadata,
+    Column("deployment_id", String(128), ForeignKey("deployments.id", ondelete="CASCADE"), nullable=False),
+    Column("sha", String(128), nullable=False),
+    Column("lead_time", BigInteger, nullable=False),
+    Column("commit_time", BigInteger, nullable=False),
+    Column("rebased", Boolean, nullable=False),
+    PrimaryKeyConstraint("deployment_id", "sha"),
+    # Failure attribution asks which deployment shipped a commit.
+    Index("ix_deployment_commits_sha", "sha"),
 )

@@ -1,0 +1,68 @@
+"""``SqlLeadTimeStore``: lead time kept per deployment, replaced on recompute, gone with its deployment."""
+
+from __future__ import annotations
+
+from doralens.gitdata.leadtime import CommitLeadTime, DeploymentLeadTime, LeadTimeStatus
+from doralens.gitdata.records import SqlLeadTimeStore
+from doralens.store.sql import SqlEventStore
+from tests.builders import HOUR, deployment, sha, ts
+
+
+def _record(deployment_id: str, finished: str, *labels: str, env: str | None = "prod") -> DeploymentLeadTime:
+    finished_at = ts(finished)
+    commits = tuple(
+        CommitLeadTime(sha(label), (n + 1) * HOUR, finished_at - (n + 1) * HOUR, n == 0)
+        for n, label in enumerate(labels)
+    )
+    return DeploymentLeadTime(deployment_id, "web", env, finished_at, LeadTimeStatus.OK, "2 commits", commits)
+
+
+def test_records_round_trip_and_are_replaced(store: SqlEventStore) -> None:
+    first = deployment(id="dep-first-00001", finished="2024-03-01T10:00:00Z")
+    store.record_deployment(first)
+    records = SqlLeadTimeStore(store.backend)
+    saved = _record(first.id, "2024-03-01T10:00:00Z", "a", "b")
+
+    records.save([saved])
+    assert records.load([first.id, "missing"]) == {first.id: saved}
+
+    empty = DeploymentLeadTime(
+        first.id, "web", "prod", first.finished_at, LeadTimeStatus.BASE_UNKNOWN, "the previous commit is unknown"
+    )
+    records.save([empty])
+    loaded = records.load([first.id])[first.id]
+    assert (loaded.status, loaded.commits, loaded.first_commit_lead_time) == (LeadTimeStatus.BASE_UNKNOWN, (), None)
+
+
+def test_shipped_by_names_the_earliest_deployment_of_the_stream(store: SqlEventStore) -> None:
+    early = deployment(id="dep-early-00001", finished="2024-03-01T10:00:00Z")
+    late = deployment(id="dep-late-000001", finished="2024-03-02T10:00:00Z")
+    staging = deployment(id="dep-staging-001", env=None, finished="2024-03-01T09:00:00Z")
+    for d in (early, late, staging):
+        store.record_deployment(d)
+    records = SqlLeadTimeStore(store.backend)
+    records.save(
+        [
+            _record(late.id, "2024-03-02T10:00:00Z", "a", "b"),
+            _record(early.id, "2024-03-01T10:00:00Z", "a"),
+            _record(staging.id, "2024-03-01T09:00:00Z", "a", env=None),
+        ]
+    )
+
+    assert records.shipped_by(sha("a").upper(), "web", "prod") == early.id
+    assert records.shipped_by(sha("b"), "web", "prod") == late.id
+    assert records.shipped_by(sha("a"), "web", None) == staging.id
+    assert records.shipped_by(sha("a"), "api", "prod") is None
+    assert records.shipped_by(sha("zzz"), "web", "prod") is None
+
+
+def test_deleting_a_deployment_deletes_its_lead_time(store: SqlEventStore) -> None:
+    gone = deployment(id="dep-gone-000001", finished="2024-03-01T10:00:00Z")
+    store.record_deployment(gone)
+    records = SqlLeadTimeStore(store.backend)
+    records.save([_record(gone.id, "2024-03-01T10:00:00Z", "a")])
+
+    assert store.delete_deployment(gone.id)
+
+    assert records.load([gone.id]) == {}
+    assert records.shipped_by(sha("a"), "web", "prod") is None
