@@ -7,7 +7,6 @@ import random
 import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +18,6 @@ from doralens.client import (
     Target,
     describe_response,
     retry_after_seconds,
-    target_from_env,
 )
 from doralens.errors import ConfigError
 
@@ -216,6 +214,12 @@ def test_reading_a_failure_sends_the_application_key() -> None:
     assert captured[0].headers["DD-APPLICATION-KEY"] == "a" * 32
 
 
+def test_reading_an_unknown_failure_says_so() -> None:
+    handler, _ = _answers(httpx.Response(404, json={"errors": ["Not found"]}))
+    with pytest.raises(DeliveryError, match=r"^no failure with id gone-000000000000 on https://dora.example/base$"):
+        _client(handler, FakeTime(), app_key="a" * 32).get_failure("gone-000000000000")
+
+
 def test_reading_a_failure_without_an_application_key_is_a_config_error() -> None:
     handler, seen = _answers(httpx.Response(200, json={}))
     with pytest.raises(ConfigError, match="DORALENS_APP_KEY"):
@@ -238,49 +242,3 @@ def test_delays_are_capped_and_jittered() -> None:
     delays = [policy.delay(n, None, rng) for n in range(1, 8)]
     assert all(2.0 <= d <= 4.0 for d in delays[2:])
     assert len(set(delays)) == len(delays)
-
-
-def test_target_prefers_doralens_variables() -> None:
-    environ = {
-        "DORALENS_URL": "https://dora.example/",
-        "DD_SITE": "datadoghq.eu",
-        "DORALENS_API_KEY": "doralens-key-0001",
-        "DD_API_KEY": "dd-key",
-    }
-    target = target_from_env(environ)
-    assert (target.url, target.api_key, target.ca_cert) == ("https://dora.example", "doralens-key-0001", None)
-    assert "doralens-key-0001" not in repr(target)
-
-
-def test_target_from_dd_site_as_datadog_ci_builds_it() -> None:
-    assert target_from_env({"DD_SITE": "dora.example", "DD_API_KEY": "k"}).url == "https://api.dora.example"
-    environ = {"DD_SITE": "a.example", "DATADOG_SITE": "b.example", "DD_API_KEY": "k1", "DATADOG_API_KEY": "k2"}
-    target = target_from_env(environ)
-    assert (target.url, target.api_key) == ("https://api.b.example", "k2")
-
-
-def test_a_url_flag_beats_the_environment() -> None:
-    assert target_from_env({"DORALENS_URL": "http://a", "DD_API_KEY": "k"}, url="http://b:8080").url == "http://b:8080"
-
-
-@pytest.mark.parametrize(
-    ("environ", "message"),
-    [
-        ({"DD_API_KEY": "k"}, "set DORALENS_URL"),
-        ({"DORALENS_URL": "http://x"}, "no API key"),
-        ({"DORALENS_URL": "dora.example", "DD_API_KEY": "k"}, "must start with http"),
-        ({"DORALENS_URL": "http://x", "DD_API_KEY": "k", "DORALENS_CA_CERT": "/nonexistent/ca.pem"}, "not found"),
-    ],
-)
-def test_target_problems_are_config_errors(environ: dict[str, str], message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        target_from_env(environ)
-
-
-def test_a_ca_file_is_used_for_verification(tmp_path: Path) -> None:
-    trustme = pytest.importorskip("trustme")
-    ca = tmp_path / "ca.pem"
-    trustme.CA().cert_pem.write_to_path(str(ca))
-    target = target_from_env({"DORALENS_URL": "https://x", "DD_API_KEY": "k", "DORALENS_CA_CERT": str(ca)})
-    assert target.ca_cert == ca
-    DoralensClient(target).close()  # loads the file into an SSL context, or raises

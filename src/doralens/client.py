@@ -1,4 +1,4 @@
-"""A small client of the DORA API for CI jobs: where to send, with which key, and retries that stay bounded.
+"""A small client of the DORA API for CI jobs and other commands: one request, retried within a bound.
 
 Retries cover what a later attempt can fix: connection errors, timeouts, 429 and 5xx (waiting at least as long as
 ``Retry-After`` asks). Any other 4xx is the server saying no, and is never retried. Attempts and total time are
@@ -7,7 +7,6 @@ both capped, so a CI step fails in about half a minute rather than hanging.
 
 from __future__ import annotations
 
-import os
 import random
 import ssl
 import time
@@ -26,13 +25,6 @@ from doralens.errors import ConfigError, DoralensError
 
 DEPLOYMENT_PATH = "/api/v2/dora/deployment"
 FAILURE_PATH = "/api/v2/dora/failure"
-
-# First match wins, so a doralens variable beats a Datadog one, and Datadog's order is datadog-ci's.
-URL_VARIABLES = ("DORALENS_URL",)
-SITE_VARIABLES = ("DATADOG_SITE", "DD_SITE")
-API_KEY_VARIABLES = ("DORALENS_API_KEY", "DATADOG_API_KEY", "DD_API_KEY")
-APP_KEY_VARIABLES = ("DORALENS_APP_KEY", "DATADOG_APP_KEY", "DD_APP_KEY")
-CA_CERT_VARIABLES = ("DORALENS_CA_CERT",)
 
 
 class DeliveryError(DoralensError):
@@ -77,39 +69,6 @@ class Delivered:
     id: str
     body: dict[str, Any]
     attempts: int
-
-
-def _first(environ: Mapping[str, str], names: tuple[str, ...]) -> str | None:
-    return next((environ[n].strip() for n in names if environ.get(n, "").strip()), None)
-
-
-def server_url(environ: Mapping[str, str], url: str | None = None) -> str:
-    """The server: ``url``, else DORALENS_URL, else ``https://api.<DD_SITE>`` as datadog-ci builds it."""
-    chosen = url or _first(environ, URL_VARIABLES)
-    if not chosen:
-        site = _first(environ, SITE_VARIABLES)
-        if not site:
-            raise ConfigError("no server to send to: set DORALENS_URL (or DD_SITE, as for datadog-ci) or pass --url")
-        chosen = f"https://api.{site}"
-    if not chosen.startswith(("http://", "https://")):
-        raise ConfigError(f"the server URL must start with http:// or https://, got {chosen!r}")
-    return chosen.rstrip("/")
-
-
-def target_from_env(
-    environ: Mapping[str, str] | None = None, *, url: str | None = None, ca_cert: Path | None = None
-) -> Target:
-    """Resolve the server, keys and CA file from flags and the environment; ``ConfigError`` says what is missing."""
-    env = os.environ if environ is None else environ
-    base = server_url(env, url)
-    api_key = _first(env, API_KEY_VARIABLES)
-    if not api_key:
-        raise ConfigError("no API key: set DORALENS_API_KEY (or DD_API_KEY, as for datadog-ci)")
-    ca_text = _first(env, CA_CERT_VARIABLES)
-    ca = ca_cert or (Path(ca_text) if ca_text else None)
-    if ca is not None and not ca.is_file():
-        raise ConfigError(f"CA certificate file not found: {ca}")
-    return Target(base, api_key, _first(env, APP_KEY_VARIABLES), ca)
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -214,7 +173,12 @@ class DoralensClient:
         if not self.target.app_key:
             raise ConfigError("reading a failure needs an application key: set DORALENS_APP_KEY (or DD_APP_KEY)")
         path = f"/api/v2/dora/failures/{quote(failure_id, safe='')}"
-        response, _ = self._request("GET", path, None, {"DD-APPLICATION-KEY": self.target.app_key})
+        try:
+            response, _ = self._request("GET", path, None, {"DD-APPLICATION-KEY": self.target.app_key})
+        except DeliveryError as exc:
+            if exc.status == 404:
+                raise DeliveryError(f"no failure with id {failure_id} on {self.target.url}", status=404) from None
+            raise
         attributes = _json(response).get("data", {}).get("attributes")
         if not isinstance(attributes, dict):
             raise DeliveryError(f"the server's answer to GET {path} has no data.attributes", status=200)
