@@ -36,6 +36,9 @@ class FakeServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
+            def do_GET(self) -> None:
+                self.do_POST()
+
             def log_message(self, *_: Any) -> None:
                 pass  # keep the test output clean
 

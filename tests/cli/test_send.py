@@ -227,6 +227,26 @@ def test_503_twice_then_200_is_retried_with_the_same_body(clean_env: None, check
     assert all(f"{SECRET}@" not in json.dumps(body) for body in bodies)
 
 
+def test_resolving_an_unknown_id_exits_1_saying_so(clean_env: None) -> None:
+    with FakeServer([(404, {"errors": ["Not found"]})]) as fake:
+        env = {"DORALENS_URL": fake.url, "DD_API_KEY": "k" * 32, "DD_APP_KEY": "a" * 32}
+        result = CliRunner().invoke(app, ["failure", "resolve", "--id", "incident-000000001"], env=env)
+    assert result.exit_code == 1
+    assert f"error: no failure with id incident-000000001 on {fake.url}" in result.stderr
+    assert [(r["path"], r["headers"]["dd-application-key"]) for r in fake.requests] == [
+        ("/api/v2/dora/failures/incident-000000001", "a" * 32)
+    ]
+
+
+def test_plain_http_to_another_host_is_flagged(clean_env: None) -> None:
+    url = f"http://0.0.0.0:{free_port()}"  # not a loopback name, yet refused at once
+    result = CliRunner().invoke(
+        app, ["failure", "start", "--team", "t", "--url", url, "--attempts", "1"], env={"DD_API_KEY": "k"}
+    )
+    assert result.exit_code == 1
+    assert "plain HTTP: the API key crosses the network unencrypted" in result.stderr
+
+
 def test_connection_refused_exits_1_after_bounded_retries(clean_env: None) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     began = time.monotonic()

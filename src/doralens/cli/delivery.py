@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import typer
 
@@ -25,7 +26,9 @@ from doralens.errors import ConfigError, ValidationFailed
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+EXIT_CODES = "Exit codes: 0 sent (or printed by --dry-run), 1 rejected or unreachable, 2 usage error (nothing sent)."
 PANEL = "Delivery"
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 class Output(StrEnum):
@@ -191,6 +194,8 @@ def opened_client(options: Delivery) -> Iterator[DoralensClient]:
         target = target_from_env(url=options.url, ca_cert=options.ca_cert)
     except ConfigError as exc:
         raise usage_error(str(exc)) from None
+    if urlsplit(target.url).scheme == "http" and urlsplit(target.url).hostname not in _LOOPBACK:
+        say(f"warning: {target.url} is plain HTTP: the API key crosses the network unencrypted")
     retry = RetryPolicy(attempts=options.attempts, backoff=options.backoff, max_time=options.max_time)
 
     def notice(attempt: int, reason: str, wait: float) -> None:
@@ -202,7 +207,7 @@ def opened_client(options: Delivery) -> Iterator[DoralensClient]:
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
         except DeliveryError as exc:
-            hint = " (check DORALENS_API_KEY or DD_API_KEY)" if exc.status in (401, 403) else ""
+            hint = " (check DORALENS_API_KEY, and DORALENS_APP_KEY when reading by --id)" if exc.status == 403 else ""
             say(f"error: {exc}{hint}")
             raise typer.Exit(EXIT_REJECTED) from None
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from doralens.cli.delivery import (
+    EXIT_CODES,
     AsJson,
     Attempts,
     Backoff,
@@ -140,7 +141,7 @@ def deployment(
     deliver("deployment", attributes, options, lambda sent, to: f"sent deployment {sent.id} of {service} to {to}")
 
 
-@failure_app.command("start")
+@failure_app.command("start", epilog=EXIT_CODES)
 def failure_start(
     service: Services = None,
     team: Team = None,
@@ -178,6 +179,7 @@ def failure_start(
         "version": version,
         "git": _explicit_git(git_repository_url, git_commit_sha),
         "custom_tags": split_tags(custom_tags),
+        # No id is made up here: without one, the server merges a retried copy by env, service and start anyway.
         "id": failure_id,
     }
 
@@ -203,7 +205,7 @@ def _stored_subject(options: Delivery, failure_id: str) -> tuple[int, list[str],
     return started, list(stored.get("services") or []), stored.get("team")
 
 
-@failure_app.command("resolve")
+@failure_app.command("resolve", epilog=EXIT_CODES)
 def failure_resolve(
     failure_id: FailureId = None,
     service: Services = None,
@@ -256,5 +258,5 @@ def failure_resolve(
 
 def register(app: typer.Typer) -> None:
     """Add ``deployment`` and ``failure`` to the app."""
-    app.command("deployment")(deployment)
+    app.command("deployment", epilog=EXIT_CODES)(deployment)
     app.add_typer(failure_app, name="failure")
