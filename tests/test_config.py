@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from doralens.config import SETTINGS_DOC, Settings, redact_url
+from doralens.config import CLIENT_VARIABLES, SETTINGS_DOC, Settings, redact_url
 from doralens.errors import ConfigError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -119,6 +119,16 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         if f"| `{name}` | {meaning} | {default} |" not in readme
     ]
     assert missing == [], f"settings missing from README.md: {missing}"
+
+
+def test_every_client_variable_is_documented_with_the_send_commands() -> None:
+    readme = README.read_text()
+    section = readme[readme.index("## Send events from CI") :]
+    section = section[: section.index("\n## ", 1)]
+    missing = [name for name in sorted(CLIENT_VARIABLES) if f"| `{name}` |" not in section]
+    assert missing == [], f"client variables missing from README.md's 'Send events from CI': {missing}"
+    assert CLIENT_VARIABLES.isdisjoint(SETTINGS_DOC)
+    assert Settings.from_env(dict.fromkeys(CLIENT_VARIABLES, "x"))
 
 
 def test_every_settings_field_has_a_variable() -> None:

@@ -98,8 +98,9 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-# Variables read by the command-line client or by the test suite, not by the server; accepted as they are.
-CLIENT_VARIABLES = frozenset({"DORALENS_URL"})
+# Variables read by the command-line client (`doralens deployment`, `doralens failure`; the README's "Send events
+# from CI") or by the test suite, not by the server; accepted as they are.
+CLIENT_VARIABLES = frozenset({"DORALENS_URL", "DORALENS_CA_CERT"})
 TEST_PREFIX = "DORALENS_TEST_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

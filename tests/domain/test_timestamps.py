@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from doralens.domain.timestamps import TimestampError, format_rfc3339, parse_rfc3339, to_nanoseconds
+from doralens.domain.timestamps import (
+    TimestampError,
+    format_rfc3339,
+    parse_event_time,
+    parse_rfc3339,
+    to_nanoseconds,
+)
 
 NS = 1_693_491_974_000_000_000
 
@@ -63,3 +69,50 @@ def test_rfc3339_parse_keeps_all_nine_fraction_digits(text: str, expected: int) 
 
 def test_rfc3339_format_then_parse_is_the_identity_at_nanosecond_resolution() -> None:
     assert parse_rfc3339(format_rfc3339(NS + 123_456_789)) == NS + 123_456_789
+
+
+DD_CI_NS = 1_699_960_648 * 10**9  # datadog-ci's documented example, 2023-11-14T11:17:28Z
+NOW = 1_700_000_000 * 10**9
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1699960648", DD_CI_NS),  # what datadog-ci accepts: Unix seconds ...
+        ("2023-11-14T11:17:28Z", DD_CI_NS),  # ... and ISO 8601 with a zone
+        ("2023-11-14T12:17:28+01:00", DD_CI_NS),
+        ("20231114T111728Z", DD_CI_NS),
+        ("1.699960648e9", DD_CI_NS),
+        ("1699960648000", DD_CI_NS),  # milliseconds, microseconds and nanoseconds by magnitude
+        ("1699960648000000", DD_CI_NS),
+        (str(DD_CI_NS), DD_CI_NS),
+        ("1699960648.25", DD_CI_NS + 250_000_000),  # date +%s.%N
+        ("2023-11-14T11:17:28.123456789Z", DD_CI_NS + 123_456_789),
+        (" now ", NOW),
+        ("NOW", NOW),
+        ("90s", NOW - 90 * 10**9),
+        ("15m", NOW - 15 * 60 * 10**9),
+        ("-2h", NOW - 2 * 3600 * 10**9),
+        ("1d ago", NOW - 86_400 * 10**9),
+    ],
+)
+def test_event_times_from_the_command_line(text: str, expected: int) -> None:
+    assert parse_event_time(text, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2023-11-14T11:17:28", "time zone"),
+        ("yesterday", "accepted: Unix time"),
+        ("1699960648000.5", "fraction only in Unix seconds"),
+        ("1.699960648e21", "out of range"),  # milliseconds multiplied as if seconds, as datadog-ci can send
+        ("0", "positive"),
+        ("1.5", "out of range"),
+        ("2300-01-01T00:00:00Z", "out of range"),
+        ("", "accepted"),
+    ],
+)
+def test_event_times_rejected_with_a_reason(text: str, message: str) -> None:
+    with pytest.raises(TimestampError, match=message):
+        parse_event_time(text, now=NOW)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 NS_PER_SECOND = 1_000_000_000
 
@@ -113,3 +114,39 @@ def parse_moment(text: str, *, now: int) -> int:
     if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         return parse_rfc3339(f"{raw}T00:00:00Z")
     return parse_rfc3339(text)
+
+
+_EVENT_AGE = re.compile(r"^-?(?P<amount>\d+)\s*(?P<unit>[smhdw])(?:\s+ago)?$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?(?:e\+?\d+)?$")
+EVENT_TIME_FORMS = "Unix time in s, ms or ns, ISO 8601 with a zone (2023-11-14T11:17:28Z), now, or an age (15m, 2h)"
+
+
+def parse_event_time(text: str, *, now: int) -> int:
+    """Read an event time given on the command line (``--started-at``) into integer nanoseconds UTC.
+
+    Accepts what datadog-ci accepts (Unix seconds, ISO 8601 with a zone), any unit ``to_nanoseconds`` infers,
+    fractional seconds (``date +%s.%N``), ``now``, and an age before now such as ``90s``, ``15m`` or ``2h ago``.
+    """
+    raw = text.strip().lower()
+    if raw == "now":
+        return now
+    age = _EVENT_AGE.match(raw)
+    if age:
+        seconds = int(age["amount"]) * (1 if age["unit"] == "s" else _AGE_UNITS[age["unit"]])
+        return now - seconds * NS_PER_SECOND
+    if _NUMBER.match(raw):
+        value = Decimal(raw)
+        if value == value.to_integral_value():
+            return to_nanoseconds(int(value))
+        # A fraction is unambiguous only on seconds; on a larger unit it is more likely a mistake.
+        if value >= _UNIT_BOUNDS[0][0]:
+            raise TimestampError("may have a fraction only in Unix seconds")
+        ns = int(value * NS_PER_SECOND)
+    else:
+        try:
+            ns = parse_rfc3339(text)
+        except TimestampError as exc:
+            raise TimestampError(f"{exc}; accepted: {EVENT_TIME_FORMS}") from None
+    if not EARLIEST_NS <= ns < LATEST_NS:
+        raise TimestampError(f"is out of range: {format_rfc3339(max(ns, 0))} is not between 1970-01-02 and 2200")
+    return ns

@@ -2,5 +2,6 @@
 
 ``commits`` holds the interface (``CommitSource``) and its records; ``local`` reads git repositories on disk and
 mirrors (``mirrors``); ``uploaded`` stores commit metadata sent by the CLI (format and collection in ``payload``);
-``leadtime`` turns deployments and shipped ranges into per-commit lead times; ``records`` keeps them.
+``leadtime`` turns deployments and shipped ranges into per-commit lead times; ``records`` keeps them; ``checkout`` reads
+the repository URL and commit of the CI checkout the CLI runs in.
 """
