@@ -35,8 +35,10 @@ def fresh_database(backend: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(sqlalchemy_url(ADMIN_URL)).set(database=name, drivername="postgresql").render_as_string(
-            hide_password=False
+        yield (
+            make_url(sqlalchemy_url(ADMIN_URL))
+            .set(database=name, drivername="postgresql")
+            .render_as_string(hide_password=False)
         )
     finally:
         with admin.connect() as conn:

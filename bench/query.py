@@ -17,13 +17,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from bench.common import fresh_database, report, summary, timings_ms  # noqa: E402
-from doralens.domain.query import parse_query  # noqa: E402
-from doralens.store.factory import open_store  # noqa: E402
-from doralens.store.listing import ListSpec  # noqa: E402
-from doralens.store.sql import SqlEventStore  # noqa: E402
+from bench.common import fresh_database, report, summary, timings_ms
+from doralens.domain.query import parse_query
+from doralens.store.factory import open_store
+from doralens.store.listing import ListSpec
+from doralens.store.sql import SqlEventStore
 
 SERVICES = 200
 ENVS = ("prod", "staging", "dev")
@@ -31,8 +31,7 @@ START_NS = 1_672_531_200 * 10**9  # 2023-01-01
 SPAN_NS = 730 * 86_400 * 10**9
 QUERY = "service:svc-007 env:prod"
 HAND_SQL = (
-    "SELECT * FROM deployments WHERE service = :service AND env = :env "
-    "ORDER BY finished_at DESC, id DESC LIMIT 1000"
+    "SELECT * FROM deployments WHERE service = :service AND env = :env ORDER BY finished_at DESC, id DESC LIMIT 1000"
 )
 
 
