@@ -7,31 +7,27 @@ was refreshed by someone else, nor any neighbouring stream changed, in between (
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Select,
     and_,
-    bindparam,
-    delete,
     exists,
     or_,
     select,
     union_all,
-    update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from doralens.domain.events import Deployment, Failure
 from doralens.domain.streams import StreamKey
-from doralens.store.dialect import Backend, iter_chunks
-from doralens.store.dirty import env_from_key, env_key, mark_dirty, team_streams
+from doralens.store.derived_write import write_refresh
+from doralens.store.dialect import Backend
+from doralens.store.dirty import by_env, current_tokens, env_from_key, env_key, team_streams
 from doralens.store.failures_sql import services_of
 from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
-from doralens.store.rows import attribution_from, deployment_from, failure_from, verdict_columns, verdict_from
+from doralens.store.rows import attribution_from, deployment_from, failure_from, verdict_from
 from doralens.store.schema import (
     attribution_overrides,
     deployments,
@@ -42,37 +38,10 @@ from doralens.store.schema import (
 )
 
 CHUNK = 500
-# Deadlock and serialization failures: another transaction won; the refresh simply tries again.
-_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def _env_is(env: str | None) -> ColumnElement[bool]:
     return deployments.c.env.is_(None) if env is None else deployments.c.env == env
-
-
-def _by_env(streams: Iterable[StreamKey]) -> dict[str | None, list[str]]:
-    grouped: dict[str | None, list[str]] = {}
-    for service, env in streams:
-        grouped.setdefault(env, []).append(service)
-    return grouped
-
-
-def _tokens(conn: Connection, streams: Collection[StreamKey]) -> dict[StreamKey, str | None]:
-    found: dict[StreamKey, str | None] = dict.fromkeys(streams)
-    for env, services in _by_env(streams).items():
-        for chunk in iter_chunks([{"s": s} for s in sorted(services)], CHUNK):
-            rows = conn.execute(
-                select(dirty_streams.c.service, dirty_streams.c.token).where(
-                    dirty_streams.c.env_key == env_key(env), dirty_streams.c.service.in_([r["s"] for r in chunk])
-                )
-            )
-            for service, token in rows:
-                found[(service, env)] = token
-    return found
-
-
-class _Conflict(Exception):
-    """A stream read by the refresh changed before its results were stored."""
 
 
 class SqlDerivedStore:
@@ -92,17 +61,22 @@ class SqlDerivedStore:
     def stream_tokens(self, streams: Collection[StreamKey]) -> dict[StreamKey, str | None]:
         """The current dirty token of each stream, None for a clean one."""
         with self.backend.reader.connect() as conn:
-            return _tokens(conn, streams)
+            return current_tokens(conn, streams)
+
+    def write_refresh(self, write: RefreshWrite) -> bool:
+        """Store a refresh's results unless a stream it read changed meanwhile; False on such a conflict."""
+        return write_refresh(self.backend, write)
 
     def stream_histories(self, streams: Collection[StreamKey]) -> tuple[list[Deployment], dict[str, StoredVerdict]]:
         """Every deployment of the streams, with its stored verdict."""
         found: list[Deployment] = []
         verdicts: dict[str, StoredVerdict] = {}
         with self.backend.reader.connect() as conn:
-            for env, services in _by_env(streams).items():
-                for chunk in iter_chunks([{"s": s} for s in sorted(services)], CHUNK):
-                    stmt = select(deployments).where(_env_is(env), deployments.c.service.in_([r["s"] for r in chunk]))
-                    for row in conn.execute(stmt):
+            for env, services in by_env(streams).items():
+                names = sorted(services)
+                for start in range(0, len(names), CHUNK):
+                    chunk = names[start : start + CHUNK]
+                    for row in conn.execute(select(deployments).where(_env_is(env), deployments.c.service.in_(chunk))):
                         found.append(deployment_from(row))
                         verdicts[row.id] = verdict_from(row)
         return found, verdicts
@@ -133,7 +107,7 @@ class SqlDerivedStore:
         """Failures impacting the streams (by service, or by a team their deployments carry), or overridden to
         one of their deployments."""
         conditions: list[ColumnElement[bool]] = []
-        for env, names in _by_env(streams).items():
+        for env, names in by_env(streams).items():
             env_match = failures.c.env.is_(None) if env is None else failures.c.env == env
             named = select(failure_services.c.failure_id).where(failure_services.c.service.in_(sorted(names)))
             conditions.append(and_(env_match, failures.c.id.in_(named)))
@@ -182,31 +156,6 @@ class SqlDerivedStore:
                     found.setdefault(row.id, deployment_from(row))
         return list(found.values())
 
-    def write_refresh(self, write: RefreshWrite) -> bool:
-        """Store a refresh's results unless a stream it read changed meanwhile; False on such a conflict."""
-        streams = {*write.tokens, *write.neighbor_tokens}
-        envs = {env_key(env) for _, env in streams} | {env_key(env) for _, env in write.dirty}
-        try:
-            with self.backend.write() as conn:
-                for key in sorted(envs):
-                    self.backend.lock_refresh(conn, key)
-                current = _tokens(conn, streams)
-                if any(current[s] is None for s in write.tokens) or any(
-                    current[s] != token for s, token in write.neighbor_tokens.items()
-                ):
-                    raise _Conflict
-                _store_results(conn, write)
-                _settle_dirty(conn, self.backend, write)
-        except _Conflict:
-            return False
-        except IntegrityError:
-            return False  # a failure was deleted while we attributed it: its streams are dirty again
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
-                return False
-            raise
-        return True
-
 
 def _candidate_selects(request: CandidateRequest) -> list[Select[Any]]:
     service, env = request.stream
@@ -225,50 +174,3 @@ def _candidate_selects(request: CandidateRequest) -> list[Select[Any]]:
     if request.version is not None:
         result.append(select(deployments).where(*base, deployments.c.version == request.version))
     return result
-
-
-def _store_results(conn: Connection, write: RefreshWrite) -> None:
-    failure_ids = sorted(write.failure_ids)
-    for start in range(0, len(failure_ids), CHUNK):
-        # KEY SHARE first (PostgreSQL): a concurrent delete of one of them then waits for us, or we see it gone.
-        chunk = failure_ids[start : start + CHUNK]
-        conn.execute(select(failures.c.id).where(failures.c.id.in_(chunk)).with_for_update(key_share=True)).all()
-    if write.verdicts:
-        values = [{"b_id": d_id, **verdict_columns(v)} for d_id, v in sorted(write.verdicts.items())]
-        stmt = update(deployments).where(deployments.c.id == bindparam("b_id"))
-        for chunk_rows in iter_chunks(values, 2000):
-            conn.execute(stmt, chunk_rows)
-    for start in range(0, len(failure_ids), CHUNK):
-        chunk = failure_ids[start : start + CHUNK]
-        conn.execute(delete(failure_attributions).where(failure_attributions.c.failure_id.in_(chunk)))
-    rows = [
-        {
-            "failure_id": a.failure_id,
-            "service": a.service,
-            "deployment_id": a.deployment_id,
-            "method": a.method,
-            "confidence": a.confidence,
-            "basis": a.basis,
-        }
-        for a in sorted(write.attributions, key=lambda a: (a.failure_id, a.service))
-    ]
-    for chunk_rows in iter_chunks(rows, 2000):
-        conn.execute(failure_attributions.insert(), chunk_rows)
-
-
-def _settle_dirty(conn: Connection, backend: Backend, write: RefreshWrite) -> None:
-    # One sorted pass over every dirty row touched, so that lock order matches writers' (see dirty.py).
-    others = {s: since for s, since in write.dirty.items() if s not in write.tokens}
-    for stream in sorted({*others, *write.tokens}, key=lambda s: (s[0], env_key(s[1]))):
-        if stream in others:
-            mark_dirty(conn, backend, {stream: others[stream]})
-            continue
-        service, env = stream
-        # Only if untouched since we read it: a write that raced us keeps the stream dirty.
-        conn.execute(
-            delete(dirty_streams).where(
-                dirty_streams.c.service == service,
-                dirty_streams.c.env_key == env_key(env),
-                dirty_streams.c.token == write.tokens[stream],
-            )
-        )

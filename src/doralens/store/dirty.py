@@ -9,7 +9,7 @@ after the event rows, so that concurrent writers and refreshes always take row l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from sqlalchemy import Connection, case, select
 
@@ -108,4 +108,28 @@ def failure_streams(conn: Connection, failure: Failure) -> set[StreamKey]:
     target = stream_of(conn, override)
     if target is not None:
         found.add(target)
+    return found
+
+
+def by_env(streams: Iterable[StreamKey]) -> dict[str | None, list[str]]:
+    """Services of the streams, grouped by env."""
+    grouped: dict[str | None, list[str]] = {}
+    for service, env in streams:
+        grouped.setdefault(env, []).append(service)
+    return grouped
+
+
+def current_tokens(conn: Connection, streams: Collection[StreamKey]) -> dict[StreamKey, str | None]:
+    """The dirty token of each stream, None for a clean one."""
+    found: dict[StreamKey, str | None] = dict.fromkeys(streams)
+    for env, services in by_env(streams).items():
+        names = sorted(services)
+        for start in range(0, len(names), 500):
+            rows = conn.execute(
+                select(dirty_streams.c.service, dirty_streams.c.token).where(
+                    dirty_streams.c.env_key == env_key(env), dirty_streams.c.service.in_(names[start : start + 500])
+                )
+            )
+            for service, token in rows:
+                found[(service, env)] = token
     return found

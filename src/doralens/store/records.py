@@ -79,6 +79,7 @@ class RefreshWrite:
     failure_ids: tuple[str, ...] = ()  # failures whose attribution rows are replaced by ``attributions``
     attributions: tuple[StoredAttribution, ...] = ()
     dirty: dict[StreamKey, int] = field(default_factory=dict)  # other streams whose attribution links changed
+    envs: frozenset[str | None] = frozenset()  # every env the results touch, locked while they are stored
 
 
 GroupBy = Literal["service", "team", "env"]
