@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import doralens
-from doralens.api import datadog, datadog_manage, datadog_read, errors, health
+from doralens.api import attribution, datadog, datadog_manage, datadog_read, errors, gitlab, health, metrics
 from doralens.api.auth import KeyChecker
 from doralens.config import Settings
+from doralens.metrics.config import EngineConfig
 from doralens.store.base import EventStore
 
 
@@ -23,11 +24,15 @@ def create_app(settings: Settings, store: EventStore) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.keys = KeyChecker(store)
+    app.state.engine = EngineConfig.from_settings(settings)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(datadog.router)
     app.include_router(datadog_read.router)
     app.include_router(datadog_manage.router)
+    app.include_router(metrics.router)
+    app.include_router(attribution.router)
+    app.include_router(gitlab.router)
     return app
 
 

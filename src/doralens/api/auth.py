@@ -75,5 +75,19 @@ def require_app_key(request: Request) -> KeyRecord:
     return checker.require(app_key, "app")
 
 
+def who(key: KeyRecord) -> str:
+    """How a change made with this application key is credited."""
+    return f"application key {key.id} ({key.name})"
+
+
+def require_reader(request: Request) -> KeyRecord:
+    """Dependency of the GitLab-compatible reads: ``PRIVATE-TOKEN: <application key>``, else the Datadog keys."""
+    token = request.headers.get("private-token")
+    if token is not None:
+        return _checker(request).require(token, "app")
+    return require_app_key(request)
+
+
 ApiKey = Annotated[None, Depends(require_api_key)]
 AppKey = Annotated[KeyRecord, Depends(require_app_key)]
+ReaderKey = Annotated[KeyRecord, Depends(require_reader)]
