@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from doralens.cli import events, keys, server
+from doralens.cli import events, keys, metrics, server
 
 app = typer.Typer(help="doralens: self-hosted DORA metrics with a Datadog-compatible API.", no_args_is_help=False)
 app.add_typer(keys.app, name="keys")
 app.add_typer(events.deployments_app, name="deployments")
 app.add_typer(events.failures_app, name="failures")
 server.register(app)
+metrics.register(app)
 
 
 def main() -> None:
