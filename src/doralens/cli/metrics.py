@@ -130,7 +130,7 @@ def metrics(
     with opened_store() as store:
         body = report_json(compute_metrics(store=store, config=engine, request=question))
     if as_json:
-        out.print_json(json.dumps(body))
+        typer.echo(json.dumps(body, indent=2))
     elif as_csv:
         _write_csv(body)
     else:
@@ -246,7 +246,7 @@ def explain(
         for i in page.items
     ]
     if as_json:
-        out.print_json(json.dumps({"metric": block, "data": data}))
+        typer.echo(json.dumps({"metric": block, "data": data}, indent=2))
         return
     out.print(f"[bold]{name}[/bold] {body['from']} → {body['to']}: {_shown(block)}, n={block.get('n')}")
     if block.get("reason"):

@@ -60,9 +60,10 @@ def _failure_select(scope: MetricScope, *columns: ColumnElement[Any]) -> Select[
 def bucket_index(column: ColumnElement[int], starts: Sequence[int]) -> ColumnElement[int]:
     """The index of the bucket (from sorted ``starts``) holding ``column``: arithmetic when widths are equal."""
     widths = {b - a for a, b in pairwise(starts)}
-    if len(widths) <= 1:
-        width = widths.pop() if widths else NS_PER_DAY
-        return (column - literal(starts[0])) // literal(width)
+    if not widths:
+        return literal(0)
+    if len(widths) == 1:
+        return (column - literal(starts[0])) // literal(widths.pop())
     return case(*((column >= start, index) for index, start in reversed(list(enumerate(starts)))), else_=0)
 
 
