@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -11,6 +13,9 @@ from doralens.domain.attribution import DEFAULT_MEDIUM_GAP_NS, DEFAULT_WINDOW_NS
 from doralens.domain.changefailure import DEFAULT_ROLLFORWARD_RULES, RollforwardRules
 from doralens.domain.stats import DEFAULT_MIN_N_DURATIONS, DEFAULT_MIN_N_RATES
 from doralens.domain.tiers import DEFAULT_REPORT_YEAR
+
+# Bump when detection or attribution changes what it concludes from the same events: every stream is redone.
+DERIVED_STATE_VERSION = 1
 
 
 class CommitMessages(Protocol):
@@ -39,6 +44,19 @@ class EngineConfig:
     tier_year: int = DEFAULT_REPORT_YEAR
     incident_ratio_headline: bool = False
     git: GitHooks = field(default_factory=GitHooks)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies every setting stored verdicts and attributions depend on (not those applied at read time)."""
+        parts = {
+            "algorithm": DERIVED_STATE_VERSION,
+            "window": self.attribution_window_ns,
+            "medium_gap": self.medium_gap_ns,
+            "rules": [p.pattern for p in self.rules.patterns],
+            "commit_messages": self.git.commit_messages is not None,
+            "shipped_by": self.git.shipped_by is not None,
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
     @classmethod
     def from_settings(cls, settings: Settings, git: GitHooks | None = None) -> EngineConfig:

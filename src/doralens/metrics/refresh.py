@@ -13,7 +13,9 @@ Metrics reads call ``refresh`` first, so they always reflect every write acknowl
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -46,6 +48,7 @@ def refresh(
 ) -> RefreshReport:
     """Recompute every dirty stream (of ``envs``, when given) until none is left or ``max_rounds`` pass."""
     started = time.perf_counter()
+    _settle_settings(store, config)
     done: set[StreamKey] = set()
     conflicts = 0
     for _ in range(max_rounds):
@@ -59,6 +62,23 @@ def refresh(
             else:
                 conflicts += 1
     return RefreshReport(len(done), conflicts, False, time.perf_counter() - started)
+
+
+# Fingerprints each open store was checked against: the stored one is read once per store, not on every read.
+_checked: weakref.WeakKeyDictionary[EventStore, set[str]] = weakref.WeakKeyDictionary()
+_checked_lock = threading.Lock()
+
+
+def _settle_settings(store: EventStore, config: EngineConfig) -> None:
+    """Redo every stream once when the settings derived state depends on differ from those it was stored with."""
+    fingerprint = config.fingerprint
+    with _checked_lock:
+        if fingerprint in _checked.get(store, set()):
+            return
+    if store.derived_fingerprint() != fingerprint:
+        store.invalidate_derived(fingerprint)
+    with _checked_lock:
+        _checked.setdefault(store, set()).add(fingerprint)
 
 
 def _batches(pending: Mapping[StreamKey, str]) -> Iterator[dict[StreamKey, str]]:

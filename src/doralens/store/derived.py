@@ -15,8 +15,10 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
+    literal,
     or_,
     select,
+    true,
     union_all,
 )
 
@@ -24,13 +26,15 @@ from doralens.domain.events import Deployment, Failure
 from doralens.domain.streams import StreamKey
 from doralens.store.derived_write import write_refresh
 from doralens.store.dialect import Backend
-from doralens.store.dirty import by_env, current_tokens, env_from_key, env_key, team_streams
+from doralens.store.dirty import by_env, current_tokens, env_from_key, env_key, new_token, team_streams
 from doralens.store.failures_sql import services_of
 from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
 from doralens.store.rows import attribution_from, deployment_from, failure_from, verdict_from
 from doralens.store.schema import (
     attribution_overrides,
+    deployment_streams,
     deployments,
+    derived_settings,
     dirty_streams,
     failure_attributions,
     failure_services,
@@ -38,6 +42,7 @@ from doralens.store.schema import (
 )
 
 CHUNK = 500
+FINGERPRINT = "fingerprint"
 
 
 def _env_is(env: str | None) -> ColumnElement[bool]:
@@ -66,6 +71,31 @@ class SqlDerivedStore:
     def write_refresh(self, write: RefreshWrite) -> bool:
         """Store a refresh's results unless a stream it read changed meanwhile; False on such a conflict."""
         return write_refresh(self.backend, write)
+
+    def derived_fingerprint(self) -> str | None:
+        """The fingerprint of the settings the stored derived state was computed with, if any."""
+        with self.backend.reader.connect() as conn:
+            found: str | None = conn.execute(
+                select(derived_settings.c.value).where(derived_settings.c.name == FINGERPRINT)
+            ).scalar_one_or_none()
+        return found
+
+    def invalidate_derived(self, fingerprint: str) -> None:
+        """Mark every stream dirty and record the settings the next refreshes compute with, in one transaction."""
+        with self.backend.write() as conn:
+            token = new_token()
+            # The WHERE keeps SQLite from reading ON CONFLICT as part of the SELECT's join syntax.
+            every = (
+                select(deployment_streams.c.service, deployment_streams.c.env_key, literal(0), literal(token))
+                .where(true())
+                .distinct()
+            )
+            stmt = self.backend.upsert(dirty_streams).from_select(["service", "env_key", "since", "token"], every)
+            keys = [dirty_streams.c.service, dirty_streams.c.env_key]
+            conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={"token": stmt.excluded.token}))
+            row = {"name": FINGERPRINT, "value": fingerprint}
+            upsert = self.backend.upsert(derived_settings).values(**row)
+            conn.execute(upsert.on_conflict_do_update(index_elements=[derived_settings.c.name], set_=row))
 
     def stream_histories(self, streams: Collection[StreamKey]) -> tuple[list[Deployment], dict[str, StoredVerdict]]:
         """Every deployment of the streams, with its stored verdict."""

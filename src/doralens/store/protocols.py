@@ -33,6 +33,12 @@ class DerivedStateStore(Protocol):
     def stream_tokens(self, streams: Collection[StreamKey]) -> dict[StreamKey, str | None]:
         """The current dirty token of each stream, None for a clean one."""
 
+    def derived_fingerprint(self) -> str | None:
+        """The fingerprint of the settings the stored derived state was computed with, if any."""
+
+    def invalidate_derived(self, fingerprint: str) -> None:
+        """Mark every stream dirty and record the settings the next refreshes compute with."""
+
     def stream_histories(self, streams: Collection[StreamKey]) -> tuple[list[Deployment], dict[str, StoredVerdict]]:
         """Every deployment of the streams, with its stored verdict."""
 

@@ -204,3 +204,11 @@ dirty_streams = Table(
     Column("token", String(32), nullable=False),
     PrimaryKeyConstraint("service", "env_key"),
 )
+
+# Settings the stored derived state was computed with (a fingerprint): when they change, every stream is redone.
+derived_settings = Table(
+    "derived_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,4 +1,5 @@
-"""Derived metrics state: deployment verdicts, failure attributions and overrides, streams and dirty streams.
+"""Derived metrics state: deployment verdicts, failure attributions and overrides, streams, dirty streams, and
+the fingerprint of the settings the derived state was computed with.
 
 The metric indexes are rebuilt to end with the verdict columns (index-only counts), failure indexes to carry
 ``finished_at`` (durations without table access). Every existing stream starts dirty, so the first refresh
@@ -112,10 +113,16 @@ def _create_tables() -> None:
         sa.Column("token", sa.String(32), nullable=False),
         sa.PrimaryKeyConstraint("service", "env_key"),
     )
+    op.create_table(
+        "derived_settings",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    for table in ("dirty_streams", "deployment_streams", "attribution_overrides", "failure_attributions"):
+    tables = ("derived_settings", "dirty_streams", "deployment_streams", "attribution_overrides")
+    for table in (*tables, "failure_attributions"):
         op.drop_table(table)
     for name, columns in FAILURE_INDEXES.items():
         op.drop_index(name, "failures")
