@@ -50,11 +50,41 @@ def test_values_are_parsed() -> None:
         ({"DORALENS_WEBHOOK_SERVICE_MAP": "acme/*"}, "DORALENS_WEBHOOK_SERVICE_MAP: expected pattern=name"),
         ({"DORALENS_GITHUB_WEBHOOK_SECRET": "s3cret\n"}, "DORALENS_GITHUB_WEBHOOK_SECRET must not be empty"),
         ({"DORALENS_WEBHOOK_INCIDENT_LABEL": "  "}, "DORALENS_WEBHOOK_INCIDENT_LABEL must not be blank"),
+        ({"DORALENS_ATTRIBUTION_WINDOW": "a day"}, "DORALENS_ATTRIBUTION_WINDOW must be seconds"),
+        ({"DORALENS_ATTRIBUTION_WINDOW": "0"}, "DORALENS_ATTRIBUTION_WINDOW must be more than 0"),
+        ({"DORALENS_ROLLFORWARD_PATTERNS": "(unclosed"}, "DORALENS_ROLLFORWARD_PATTERNS: rollforward pattern"),
+        ({"DORALENS_ROLLFORWARD_PATTERNS": '["ok", 3]'}, "DORALENS_ROLLFORWARD_PATTERNS must be a JSON list"),
+        ({"DORALENS_MIN_SAMPLES_DURATIONS": "0"}, "DORALENS_MIN_SAMPLES_DURATIONS must be between 1"),
+        ({"DORALENS_TIER_YEAR": "2019"}, "DORALENS_TIER_YEAR must be one of 2023, 2024"),
+        ({"DORALENS_INCIDENT_RATIO_HEADLINE": "maybe"}, "DORALENS_INCIDENT_RATIO_HEADLINE must be true or false"),
+        ({"DORALENS_REFRESH_SECONDS": "-1"}, "DORALENS_REFRESH_SECONDS must be between 0"),
     ],
 )
 def test_bad_values_fail_with_the_setting_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env)
+
+
+def test_metric_settings_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "DORALENS_ATTRIBUTION_WINDOW": "90m",
+            "DORALENS_ROLLFORWARD_PATTERNS": '["^fix-", "(?i)patch"]',
+            "DORALENS_MIN_SAMPLES_DURATIONS": "5",
+            "DORALENS_MIN_SAMPLES_RATES": "10",
+            "DORALENS_TIER_YEAR": "2023",
+            "DORALENS_INCIDENT_RATIO_HEADLINE": "yes",
+            "DORALENS_REFRESH_SECONDS": "0.5",
+        }
+    )
+    assert settings.attribution_window_seconds == 5400
+    assert settings.rollforward_patterns == ("^fix-", "(?i)patch")
+    assert (settings.min_samples_durations, settings.min_samples_rates, settings.tier_year) == (5, 10, 2023)
+    assert settings.incident_ratio_headline
+    assert settings.refresh_seconds == 0.5
+    assert Settings.from_env({"DORALENS_ROLLFORWARD_PATTERNS": "^hotfix"}).rollforward_patterns == ("^hotfix",)
+    assert Settings.from_env({"DORALENS_ROLLFORWARD_PATTERNS": "[]"}).rollforward_patterns == ()
+    assert Settings.from_env({"DORALENS_ATTRIBUTION_WINDOW": "2d"}).attribution_window_seconds == 172_800
 
 
 def test_test_suite_variables_are_not_settings() -> None:

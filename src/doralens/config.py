@@ -12,10 +12,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from doralens.config_values import parse_value
+from doralens.domain.changefailure import DEFAULT_ROLLFORWARD_PATTERNS, RollforwardRules
+from doralens.domain.tiers import DEFAULT_REPORT_YEAR, REPORT_YEARS
 from doralens.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///doralens.db"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_ATTRIBUTION_WINDOW_SECONDS = 24 * 3600
 
 # env var -> (Settings field, description, default as shown to users)
 SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
@@ -96,6 +100,45 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "(`production=prod,github:staging-*=staging`).",
         "empty (each source's own name)",
     ),
+    "DORALENS_ATTRIBUTION_WINDOW": (
+        "attribution_window_seconds",
+        "How long before a failure started its service's latest deployment may be blamed for it (heuristic "
+        "attribution): seconds, or a number with `m`, `h` or `d`.",
+        "`24h`",
+    ),
+    "DORALENS_ROLLFORWARD_PATTERNS": (
+        "rollforward_patterns",
+        "Regular expressions that make a deployment a rollforward when found in its version, a custom tag or "
+        "its commit message: a JSON list of strings, or one expression; `[]` turns rollforward detection off.",
+        '`["(?i)hotfix", "^Revert \\""]`',
+    ),
+    "DORALENS_MIN_SAMPLES_DURATIONS": (
+        "min_samples_durations",
+        "Fewest durations a median (time to restore, recovery time) is shown for; fewer say insufficient data.",
+        "`3`",
+    ),
+    "DORALENS_MIN_SAMPLES_RATES": (
+        "min_samples_rates",
+        "Fewest deployments a rate (change failure rate, rework rate) is shown for.",
+        "`1`",
+    ),
+    "DORALENS_TIER_YEAR": (
+        "tier_year",
+        "State of DevOps report whose clusters tiers are given against when a request names none: `2024` or `2023`.",
+        "`2024`",
+    ),
+    "DORALENS_INCIDENT_RATIO_HEADLINE": (
+        "incident_ratio_headline",
+        "`true` makes failures / deployments (`incident_ratio`) the change failure rate's headline instead of "
+        "change-failure deployments / deployments.",
+        "`false`",
+    ),
+    "DORALENS_REFRESH_SECONDS": (
+        "refresh_seconds",
+        "How often `doralens serve` recomputes derived state (verdicts, attributions) in the background; `0` "
+        "leaves it to the metric reads, which always refresh what they need first.",
+        "`2`",
+    ),
 }
 
 # Variables read by the command-line client (`doralens deployment`, `doralens failure`; the README's "Send events
@@ -127,6 +170,13 @@ class Settings:
     webhook_incident_env: str = "production"
     webhook_service_map: tuple[tuple[str, str], ...] = ()
     webhook_env_map: tuple[tuple[str, str], ...] = ()
+    attribution_window_seconds: int = DEFAULT_ATTRIBUTION_WINDOW_SECONDS
+    rollforward_patterns: tuple[str, ...] = DEFAULT_ROLLFORWARD_PATTERNS
+    min_samples_durations: int = 3
+    min_samples_rates: int = 1
+    tier_year: int = DEFAULT_REPORT_YEAR
+    incident_ratio_headline: bool = False
+    refresh_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -147,7 +197,7 @@ class Settings:
             raw = env.get(name)
             if raw is None or raw == "":
                 continue
-            values[attr] = _parse(name, attr, raw)
+            values[attr] = parse_value(name, attr, raw)
         return cls(**values).validated()
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -195,55 +245,31 @@ class Settings:
         ):
             if not value.strip():
                 raise ConfigError(f"{name} must not be blank")
+        return self._validated_metrics()
+
+    def _validated_metrics(self) -> Settings:
+        if not 0 < self.attribution_window_seconds <= 30 * 86_400:
+            raise ConfigError("DORALENS_ATTRIBUTION_WINDOW must be more than 0 and at most 30 days")
+        try:
+            RollforwardRules.compile(self.rollforward_patterns)
+        except ConfigError as exc:
+            raise ConfigError(f"DORALENS_ROLLFORWARD_PATTERNS: {exc}") from None
+        for name, value in (
+            ("DORALENS_MIN_SAMPLES_DURATIONS", self.min_samples_durations),
+            ("DORALENS_MIN_SAMPLES_RATES", self.min_samples_rates),
+        ):
+            if not 1 <= value <= 10_000:
+                raise ConfigError(f"{name} must be between 1 and 10000, got {value}")
+        if self.tier_year not in REPORT_YEARS:
+            raise ConfigError(f"DORALENS_TIER_YEAR must be one of {', '.join(map(str, REPORT_YEARS))}")
+        if not 0 <= self.refresh_seconds <= 3600:
+            raise ConfigError(f"DORALENS_REFRESH_SECONDS must be between 0 and 3600, got {self.refresh_seconds}")
         return self
 
     @property
     def is_sqlite(self) -> bool:
         """True when events are stored in a SQLite file."""
         return self.database_url.startswith("sqlite:")
-
-
-def _parse(name: str, attr: str, raw: str) -> Any:
-    if attr in ("port", "workers", "max_body_bytes"):
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if attr in ("tls_certfile", "tls_keyfile"):
-        return Path(raw)
-    if attr == "service_teams":
-        return parse_service_teams(name, raw)
-    if attr in ("webhook_service_map", "webhook_env_map"):
-        return parse_pattern_map(name, raw)
-    if attr == "log_level":
-        return raw.lower()
-    return raw
-
-
-def parse_service_teams(name: str, raw: str) -> dict[str, str]:
-    """Parse ``service=team`` pairs separated by commas."""
-    result: dict[str, str] = {}
-    for pair in raw.split(","):
-        if not pair.strip():
-            continue
-        service, sep, team = pair.partition("=")
-        if not sep or not service.strip() or not team.strip():
-            raise ConfigError(f"{name}: expected service=team pairs separated by commas, got {pair.strip()!r}")
-        result[service.strip()] = team.strip()
-    return result
-
-
-def parse_pattern_map(name: str, raw: str) -> tuple[tuple[str, str], ...]:
-    """Parse ``pattern=value`` pairs separated by commas, keeping their order (the first match wins)."""
-    result: list[tuple[str, str]] = []
-    for pair in raw.split(","):
-        if not pair.strip():
-            continue
-        pattern, sep, value = pair.partition("=")
-        if not sep or not pattern.strip() or not value.strip():
-            raise ConfigError(f"{name}: expected pattern=name pairs separated by commas, got {pair.strip()!r}")
-        result.append((pattern.strip(), value.strip()))
-    return tuple(result)
 
 
 def redact_url(url: str) -> str:

@@ -169,12 +169,22 @@ def test_get_deployment_and_failure(seeded: TestClient) -> None:
             "finished_at": "2023-08-31T14:26:14Z",
             "custom_tags": ["region:eu", "tier:1"],
             "git": {"commit_sha": SHA, "repository_id": "github.com/acme/web"},
+            # doralens's derived attributes: the failure at the same instant did not follow this deployment
+            "change_failure": False,
+            "change_failure_reasons": [],
+            "rework": False,
+            "rework_reasons": [],
+            "attributed_failures": [],
         },
     }
     failure = seeded.get("/api/v2/dora/failures/failure-0000000002").json()["data"]
     assert failure["type"] == "dora_failure"
     assert failure["attributes"]["services"] == ["billing"]
     assert failure["attributes"]["finished_at"] == "2023-08-31T17:26:14Z"
+    assert failure["attributes"]["time_to_restore"] == 3600.0
+    # billing deployed at T0 + 3 h and 4 h, after the failure started at T0 + 2 h: nothing to blame
+    assert failure["attributes"]["attributed_deployments"] == []
+    assert failure["attributes"]["attribution_method"] == "unattributed"
 
 
 def test_unknown_ids_are_404(reader: TestClient) -> None:

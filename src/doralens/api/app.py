@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 import doralens
-from doralens.api import datadog, datadog_manage, datadog_read, errors, health, webhooks
+from doralens.api import attribution, datadog, datadog_manage, datadog_read, errors, gitlab, health, metrics, webhooks
 from doralens.api.auth import KeyChecker
 from doralens.config import Settings
+from doralens.metrics.background import BackgroundRefresher
+from doralens.metrics.config import EngineConfig
 from doralens.store.base import EventStore
 
 
-def create_app(settings: Settings, store: EventStore) -> FastAPI:
-    """Wire routes, error handlers and state."""
+def create_app(settings: Settings, store: EventStore, *, background_refresh: bool = False) -> FastAPI:
+    """Wire routes, error handlers and state; ``background_refresh`` keeps derived state fresh in a thread."""
+    engine = EngineConfig.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        refresher = None
+        if background_refresh and settings.refresh_seconds > 0:
+            refresher = BackgroundRefresher(store=store, config=engine, interval=settings.refresh_seconds)
+            refresher.start()
+        try:
+            yield
+        finally:
+            if refresher is not None:
+                refresher.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="doralens",
         version=doralens.__version__,
         description="Self-hosted DORA metrics with a Datadog-compatible DORA API.",
@@ -23,12 +43,16 @@ def create_app(settings: Settings, store: EventStore) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.keys = KeyChecker(store)
+    app.state.engine = engine
     errors.install(app)
     app.include_router(health.router)
     app.include_router(datadog.router)
     app.include_router(datadog_read.router)
     app.include_router(datadog_manage.router)
     app.include_router(webhooks.router)
+    app.include_router(metrics.router)
+    app.include_router(attribution.router)
+    app.include_router(gitlab.router)
     return app
 
 
@@ -37,4 +61,4 @@ def app_from_environment() -> FastAPI:
     from doralens.store.factory import open_store
 
     settings = Settings.from_env()
-    return create_app(settings, open_store(settings.database_url))
+    return create_app(settings, open_store(settings.database_url), background_refresh=True)

@@ -90,6 +90,20 @@ def require_event_key(request: Request) -> None:
         raise Unauthorized("the API key is unknown or revoked", challenge=challenge)
 
 
+def who(key: KeyRecord) -> str:
+    """How a change made with this application key is credited."""
+    return f"application key {key.id} ({key.name})"
+
+
+def require_reader(request: Request) -> KeyRecord:
+    """Dependency of the GitLab-compatible reads: ``PRIVATE-TOKEN: <application key>``, else the Datadog keys."""
+    token = request.headers.get("private-token")
+    if token is not None:
+        return _checker(request).require(token, "app")
+    return require_app_key(request)
+
+
 ApiKey = Annotated[None, Depends(require_api_key)]
 AppKey = Annotated[KeyRecord, Depends(require_app_key)]
 EventKey = Annotated[None, Depends(require_event_key)]
+ReaderKey = Annotated[KeyRecord, Depends(require_reader)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from doralens.api.auth import AppKey
+from doralens.api.auth import AppKey, who
 from doralens.api.deps import JsonBody, StoreDep
 from doralens.api.requests import PatchByVersionRequest, PatchRequest, parse_patch, parse_patch_by_version
 from doralens.api.schemas import body_schema
@@ -26,10 +26,6 @@ def _accepted() -> Response:
     return Response(status_code=202)
 
 
-def _who(key: KeyRecord) -> str:
-    return f"application key {key.id} ({key.name})"
-
-
 @router.delete("/deployment/{deployment_id}", status_code=202, summary="Delete a deployment event")
 def delete_deployment(deployment_id: str, _: AppKey, store: StoreDep) -> Response:
     """Delete a deployment; deleting one that is gone is harmless."""
@@ -45,7 +41,7 @@ def delete_failure(failure_id: str, _: AppKey, store: StoreDep) -> Response:
 
 
 def _patch(deployment_id: str, key: KeyRecord, body: Any, store: StoreDep) -> Response:
-    body_id, mark = parse_patch(body, set_by=_who(key))
+    body_id, mark = parse_patch(body, set_by=who(key))
     if body_id is not None and body_id != deployment_id:
         raise ValidationFailed.at("/data/id", f"does not match the deployment id in the path ({deployment_id})")
     if not store.mark_deployment(deployment_id, mark):
@@ -86,7 +82,7 @@ def patch_deployment_singular(deployment_id: str, key: AppKey, body: JsonBody, s
 )
 def patch_deployment_by_version(key: AppKey, body: JsonBody, store: StoreDep) -> Response:
     """Mark the most recently finished deployment with this service, env and version."""
-    attrs, mark = parse_patch_by_version(body, set_by=_who(key))
+    attrs, mark = parse_patch_by_version(body, set_by=who(key))
     deployment_id = store.latest_deployment_id(service=attrs.service, env=attrs.env, version=attrs.version)
     if deployment_id is None or not store.mark_deployment(deployment_id, mark):
         raise NotFound()

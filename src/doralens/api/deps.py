@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from doralens.api.body import read_json
 from doralens.config import Settings
+from doralens.metrics.config import EngineConfig
 from doralens.store.base import EventStore
 
 
@@ -23,6 +24,12 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_engine(request: Request) -> EngineConfig:
+    """The metrics engine's configuration."""
+    engine: EngineConfig = request.app.state.engine
+    return engine
+
+
 async def get_json_body(request: Request) -> Any:
     """The request body as parsed JSON, within the configured size limit."""
     return await read_json(request, limit=get_settings(request).max_body_bytes)
@@ -30,4 +37,5 @@ async def get_json_body(request: Request) -> Any:
 
 StoreDep = Annotated[EventStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[EngineConfig, Depends(get_engine)]
 JsonBody = Annotated[Any, Depends(get_json_body)]

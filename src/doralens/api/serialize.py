@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from doralens.domain.events import Deployment, Failure
-from doralens.domain.timestamps import format_rfc3339
+from doralens.domain.timestamps import NS_PER_SECOND, format_rfc3339
+from doralens.store.records import StoredAttribution, StoredVerdict
 
 
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def deployment_object(deployment: Deployment) -> dict[str, Any]:
-    """A deployment as ``GET /api/v2/dora/deployments/{id}`` returns it."""
+def deployment_object(
+    deployment: Deployment,
+    verdict: StoredVerdict | None = None,
+    attributions: Sequence[StoredAttribution] = (),
+) -> dict[str, Any]:
+    """A deployment as ``GET /api/v2/dora/deployments/{id}`` returns it, with its verdict when given."""
     attributes = _without_none(
         {
             "service": deployment.service,
@@ -40,11 +46,42 @@ def deployment_object(deployment: Deployment) -> dict[str, Any]:
                     "version": mark.remediation.version,
                 }
             )
+    if verdict is not None:
+        attributes.update(verdict_attributes(verdict, attributions))
     return {"id": deployment.id, "type": "dora_deployment", "attributes": attributes}
 
 
-def failure_object(failure: Failure) -> dict[str, Any]:
-    """A failure as ``GET /api/v2/dora/failures/{id}`` returns it."""
+def verdict_attributes(verdict: StoredVerdict, attributions: Sequence[StoredAttribution]) -> dict[str, Any]:
+    """doralens's read attributes of a deployment: the computed change-failure verdict and its evidence.
+
+    ``change_failure`` is the verdict (a manual mark decides it when present); ``remediation`` is what fixed it,
+    found by detection or given with the mark.
+    """
+    found: dict[str, Any] = {
+        "change_failure": verdict.is_change_failure,
+        "change_failure_reasons": list(verdict.reasons),
+        "rework": verdict.is_rework,
+        "rework_reasons": list(verdict.rework_reasons),
+        "attributed_failures": [
+            {"failure_id": a.failure_id, "method": a.method, "confidence": a.confidence, "basis": a.basis}
+            for a in sorted(attributions, key=lambda a: a.failure_id)
+        ],
+    }
+    if verdict.overridden_reasons:
+        found["change_failure_overridden_reasons"] = list(verdict.overridden_reasons)
+    if verdict.remediated_by is not None:
+        found["remediation"] = {"type": verdict.remediation_kind, "id": verdict.remediated_by}
+    if verdict.rework_failure_ids:
+        found["rework_failure_ids"] = list(verdict.rework_failure_ids)
+    if verdict.recovery_status is not None:
+        found["recovery_status"] = verdict.recovery_status
+        if verdict.recovery_ns is not None:
+            found["recovery_time"] = verdict.recovery_ns / NS_PER_SECOND
+    return found
+
+
+def failure_object(failure: Failure, attributions: Sequence[StoredAttribution] | None = None) -> dict[str, Any]:
+    """A failure as ``GET /api/v2/dora/failures/{id}`` returns it, with its attribution when given."""
     attributes = _without_none(
         {
             "started_at": format_rfc3339(failure.started_at),
@@ -60,4 +97,20 @@ def failure_object(failure: Failure) -> dict[str, Any]:
     )
     if failure.git:
         attributes["git"] = {"commit_sha": failure.git.commit_sha, "repository_url": failure.git.repository_url}
+    if failure.finished_at is not None:
+        attributes["time_to_restore"] = (failure.finished_at - failure.started_at) / NS_PER_SECOND
+    if attributions is not None:
+        linked = sorted((a for a in attributions if a.deployment_id), key=lambda a: (a.service, a.deployment_id or ""))
+        methods = {a.method for a in attributions}
+        attributes["attribution_method"] = methods.pop() if len(methods) == 1 else None
+        attributes["attributed_deployments"] = [
+            {
+                "deployment_id": a.deployment_id,
+                "service": a.service or None,
+                "method": a.method,
+                "confidence": a.confidence,
+                "basis": a.basis,
+            }
+            for a in linked
+        ]
     return {"id": failure.id, "type": "dora_failure", "attributes": attributes}

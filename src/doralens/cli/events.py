@@ -15,12 +15,13 @@ from doralens.api.serialize import deployment_object, failure_object
 from doralens.cli.common import fail, opened_store, out, when
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, Remediation
 from doralens.domain.timestamps import TimestampError, parse_moment
-from doralens.errors import ValidationFailed
+from doralens.errors import NotFound, ValidationFailed
+from doralens.metrics.overrides import clear_attribution, set_attribution
 from doralens.store.listing import make_list_spec
 from doralens.store.query_sql import EventKind
 
 deployments_app = typer.Typer(help="List, show, delete and mark deployments.", no_args_is_help=True)
-failures_app = typer.Typer(help="List, show and delete failures.", no_args_is_help=True)
+failures_app = typer.Typer(help="List, show, delete and attribute failures.", no_args_is_help=True)
 
 Query = Annotated[str, typer.Option("--query", "-q", help="Datadog search syntax, e.g. 'service:web env:prod'.")]
 Since = Annotated[str | None, typer.Option("--from", help="RFC 3339, a date, or an age such as 7d or 12h.")]
@@ -131,7 +132,7 @@ def deployments_mark(
         fix = Remediation(
             "rollback" if remediation == "rollback" else "rollforward", remediation_id, remediation_version
         )
-    mark = ChangeFailureMark(not stable, fix, f"cli ({getpass.getuser()}@{socket.gethostname()})", time.time_ns())
+    mark = ChangeFailureMark(not stable, fix, _cli_user(), time.time_ns())
     with opened_store() as store:
         if deployment_id is None:
             if not (service and env and version):
@@ -178,3 +179,33 @@ def failures_delete(failure_id: str) -> None:
     with opened_store() as store:
         existed = store.delete_failure(failure_id)
     out.print(f"deleted {failure_id}" if existed else f"{failure_id} was not there")
+
+
+@failures_app.command("attribute")
+def failures_attribute(
+    failure_id: str,
+    deployment_id: Annotated[str | None, typer.Argument(help="The deployment that caused it.")] = None,
+    none: Annotated[bool, typer.Option("--none", help="No deployment caused it.")] = False,
+    auto: Annotated[bool, typer.Option("--auto", help="Remove the override: let the rules decide again.")] = False,
+) -> None:
+    """Say which deployment caused a failure (or --none), overriding the attribution rules; --auto undoes it."""
+    if sum((deployment_id is not None, none, auto)) != 1:
+        raise fail("give a deployment id, or --none, or --auto", 2)
+    with opened_store() as store:
+        try:
+            if auto:
+                removed = clear_attribution(store=store, failure_id=failure_id)
+                out.print(
+                    f"{failure_id}: attributed by the rules again" if removed else f"{failure_id} had no override"
+                )
+                return
+            set_attribution(store=store, failure_id=failure_id, deployment_id=deployment_id, set_by=_cli_user())
+        except NotFound:
+            raise fail(f"no failure with id {failure_id}") from None
+        except ValidationFailed as exc:
+            raise fail("; ".join(p.detail for p in exc.problems)) from None
+    out.print(f"{failure_id}: caused by {deployment_id}" if deployment_id else f"{failure_id}: caused by no deployment")
+
+
+def _cli_user() -> str:
+    return f"cli ({getpass.getuser()}@{socket.gethostname()})"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure
+from doralens.store.protocols import AggregateStore, DerivedStateStore, DrilldownStore
 
 if TYPE_CHECKING:
     from doralens.store.listing import ListSpec
@@ -25,8 +26,12 @@ class KeyRecord:
     revoked_at: int | None
 
 
-class EventStore(Protocol):
-    """Durable storage of DORA events and keys. A method returns only after its write is committed."""
+class EventStore(DerivedStateStore, AggregateStore, DrilldownStore, Protocol):
+    """Durable storage of DORA events, their derived metric state, and keys.
+
+    A method returns only after its write is committed. Every event write marks the deployment streams whose
+    derived state it can change dirty, in the same transaction.
+    """
 
     def migrate(self) -> list[str]:
         """Apply pending migrations; return the revisions applied."""

@@ -23,6 +23,9 @@ class Backend(Protocol):
     def lock_failure_key(self, conn: Connection, env_key: str, started_at: int) -> None:
         """Serialise writers of failures that share env and start, for the rest of the transaction."""
 
+    def lock_refresh(self, conn: Connection, env_key: str) -> None:
+        """Serialise refreshes writing derived state of one env, for the rest of the transaction."""
+
     def upsert(self, table: Table) -> PgInsert | SqliteInsert:
         """An INSERT that supports ``on_conflict_do_update`` / ``on_conflict_do_nothing``."""
 

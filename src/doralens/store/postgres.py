@@ -39,6 +39,10 @@ class PostgresBackend:
         """Take a transaction-scoped advisory lock on (env, started_at)."""
         conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"{env_key}\x1f{started_at}", 0))))
 
+    def lock_refresh(self, conn: Connection, env_key: str) -> None:
+        """Take a transaction-scoped advisory lock on refreshing ``env_key`` (attributions never cross envs)."""
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"refresh\x1f{env_key}", 0))))
+
     def upsert(self, table: Table) -> Insert:
         """PostgreSQL's INSERT with ON CONFLICT support."""
         return insert(table)

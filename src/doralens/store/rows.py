@@ -6,9 +6,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row, Table
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
+from doralens.store.dialect import iter_chunks
+from doralens.store.records import StoredAttribution, StoredVerdict
 from doralens.store.schema import deployments
 
 
@@ -93,6 +95,10 @@ def tags_from(raw: str) -> tuple[str, ...]:
 
 def deployment_from(row: Sequence[Any]) -> Deployment:
     """A deployment from a row selected with ``DEPLOYMENT_COLUMNS`` (unpacked by position: lists read many)."""
+    if len(row) != len(DEPLOYMENT_COLUMNS) and isinstance(row, Row):
+        # A whole-table row (derived-state reads also want the verdict columns): pick the columns by name.
+        mapping = row._mapping
+        row = tuple(mapping[column] for column in DEPLOYMENT_COLUMNS)
     (
         id_,
         service,
@@ -163,4 +169,65 @@ def failure_from(row: Row[Any], services: tuple[str, ...]) -> Failure:
         version=row.version,
         git=git_from(row),
         custom_tags=tags_from(row.custom_tags),
+    )
+
+
+def insert_tags(conn: Connection, table: Table, owner: str, owner_id: str, tags: tuple[str, ...]) -> None:
+    """Insert the ``key:value`` rows of an event's custom tags (duplicates once)."""
+    rows: list[dict[str, Any]] = [
+        {owner: owner_id, "key": key, "value": value} for key, value in dict.fromkeys(split_tag(t) for t in tags)
+    ]
+    for chunk in iter_chunks(rows):
+        conn.execute(table.insert(), chunk)
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(text.split(",")) if text else ()
+
+
+def _join(values: tuple[str, ...]) -> str | None:
+    return ",".join(values) if values else None
+
+
+def verdict_from(row: Row[Any]) -> StoredVerdict:
+    """The derived verdict columns of a deployment row."""
+    return StoredVerdict(
+        is_change_failure=bool(row.is_change_failure),
+        reasons=_split(row.change_failure_reasons),
+        overridden_reasons=_split(row.overridden_reasons),
+        remediated_by=row.remediated_by,
+        remediation_kind=row.remediation_kind,
+        is_rework=bool(row.is_rework),
+        rework_reasons=_split(row.rework_reasons),
+        rework_failure_ids=_split(row.rework_failure_ids),
+        recovery_ns=row.recovery_ns,
+        recovery_status=row.recovery_status,
+    )
+
+
+def verdict_columns(verdict: StoredVerdict) -> dict[str, Any]:
+    """The derived verdict columns to write for a deployment."""
+    return {
+        "is_change_failure": verdict.is_change_failure,
+        "change_failure_reasons": _join(verdict.reasons),
+        "overridden_reasons": _join(verdict.overridden_reasons),
+        "remediated_by": verdict.remediated_by,
+        "remediation_kind": verdict.remediation_kind,
+        "is_rework": verdict.is_rework,
+        "rework_reasons": _join(verdict.rework_reasons),
+        "rework_failure_ids": _join(verdict.rework_failure_ids),
+        "recovery_ns": verdict.recovery_ns,
+        "recovery_status": verdict.recovery_status,
+    }
+
+
+def attribution_from(row: Row[Any]) -> StoredAttribution:
+    """An attribution from its row."""
+    return StoredAttribution(
+        failure_id=row.failure_id,
+        deployment_id=row.deployment_id,
+        service=row.service,
+        method=row.method,
+        confidence=row.confidence,
+        basis=row.basis,
     )

@@ -2,6 +2,10 @@
 
 Timestamps are BIGINT nanoseconds UTC. ``custom_tags`` is kept twice: as the JSON list the client sent (for
 faithful reads) and exploded into ``*_tags`` rows (for indexed search). Failure services likewise.
+
+Derived state (migration 0004) lives beside the events: each deployment's change-failure and rework verdict,
+failure attributions, user overrides of them, and the streams whose derived state must be recomputed. The metric
+indexes end with the two verdict columns so that counting deployments per day is an index-only scan.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -34,6 +39,22 @@ api_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
 )
+
+# Metric filters, each followed by the time column; the verdict columns are appended to make them covering.
+DEPLOYMENT_METRIC_INDEXES: dict[str, tuple[str, ...]] = {
+    "ix_deployments_finished": ("finished_at",),
+    "ix_deployments_env_finished": ("env", "finished_at"),
+    "ix_deployments_service_env_finished": ("service", "env", "finished_at"),
+    "ix_deployments_team_finished": ("team", "finished_at"),
+    "ix_deployments_repository_finished": ("repository_id", "finished_at"),
+}
+VERDICT_COLUMNS = ("is_change_failure", "is_rework")
+# Failure filters followed by started_at; finished_at appended so durations need no table access.
+FAILURE_METRIC_INDEXES: dict[str, tuple[str, ...]] = {
+    "ix_failures_started": ("started_at", "finished_at"),
+    "ix_failures_env_started": ("env", "started_at", "finished_at"),
+    "ix_failures_team_started": ("team", "started_at", "finished_at"),
+}
 
 deployments = Table(
     "deployments",
@@ -58,12 +79,21 @@ deployments = Table(
     Column("remediation_version", String(200), nullable=True),
     Column("marked_by", String(200), nullable=True),
     Column("marked_at", BigInteger, nullable=True),
-    Index("ix_deployments_service_env_finished", "service", "env", "finished_at"),
+    # Derived verdict (migration 0004), written only by the refresh of the deployment's stream.
+    Column("is_change_failure", Boolean, nullable=False, server_default=false()),
+    Column("change_failure_reasons", Text, nullable=True),  # comma list, ChangeFailureReason values
+    Column("overridden_reasons", Text, nullable=True),  # automatic reasons a manual "stable" mark removed
+    Column("remediated_by", String(128), nullable=True),
+    Column("remediation_kind", String(16), nullable=True),
+    Column("is_rework", Boolean, nullable=False, server_default=false()),
+    Column("rework_reasons", Text, nullable=True),  # comma list, ReworkReason values
+    Column("rework_failure_ids", Text, nullable=True),  # the failures this was the first deployment during
+    Column("recovery_ns", BigInteger, nullable=True),  # failed deployment recovery time, when measured
+    Column("recovery_status", String(16), nullable=True),  # RecoveryStatus, for change failures only
+    *(Index(name, *columns, *VERDICT_COLUMNS) for name, columns in DEPLOYMENT_METRIC_INDEXES.items()),
     Index("ix_deployments_service_env_version", "service", "env", "version"),
-    Index("ix_deployments_env_finished", "env", "finished_at"),
-    Index("ix_deployments_team_finished", "team", "finished_at"),
-    Index("ix_deployments_repository_finished", "repository_id", "finished_at"),
-    Index("ix_deployments_finished", "finished_at"),
+    Index("ix_deployments_commit_sha", "commit_sha"),
+    Index("ix_deployments_remediation", "remediation_deployment_id"),
 )
 
 deployment_tags = Table(
@@ -93,9 +123,7 @@ failures = Table(
     Column("custom_tags", Text, nullable=False),
     Column("received_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
-    Index("ix_failures_started", "started_at"),
-    Index("ix_failures_env_started", "env", "started_at"),
-    Index("ix_failures_team_started", "team", "started_at"),
+    *(Index(name, *columns) for name, columns in FAILURE_METRIC_INDEXES.items()),
 )
 
 failure_services = Table(
@@ -195,4 +223,61 @@ deployment_commits = Table(
     PrimaryKeyConstraint("deployment_id", "sha"),
     # Failure attribution asks which deployment shipped a commit.
     Index("ix_deployment_commits_sha", "sha"),
+)
+
+# Which deployment caused each failure: one row per linked deployment, or one row without (unattributed, or a
+# user's "no deployment caused it"). ``service`` is the linked deployment's service, '' for a row without one.
+failure_attributions = Table(
+    "failure_attributions",
+    metadata,
+    Column("failure_id", String(128), ForeignKey("failures.id", ondelete="CASCADE"), nullable=False),
+    Column("service", String(200), nullable=False),
+    Column("deployment_id", String(128), nullable=True),
+    Column("method", String(16), nullable=False),
+    Column("confidence", String(8), nullable=True),
+    Column("basis", String(24), nullable=True),
+    PrimaryKeyConstraint("failure_id", "service"),
+    Index("ix_failure_attributions_deployment", "deployment_id"),
+)
+
+# A user's attribution of a failure (``deployment_id`` NULL: no deployment caused it); replaces the rules.
+attribution_overrides = Table(
+    "attribution_overrides",
+    metadata,
+    Column("failure_id", String(128), ForeignKey("failures.id", ondelete="CASCADE"), primary_key=True, nullable=False),
+    Column("deployment_id", String(128), nullable=True),
+    Column("set_by", String(200), nullable=False),
+    Column("set_at", BigInteger, nullable=False),
+)
+
+# Every (service, env, team) seen on a deployment, so that a failure naming only a team finds its streams, and the
+# environments can be listed, without scanning deployments. Rows are never removed: a stale one costs a no-op.
+deployment_streams = Table(
+    "deployment_streams",
+    metadata,
+    Column("service", String(200), nullable=False),
+    Column("env_key", String(200), nullable=False),  # env, '' for none
+    Column("team_key", String(200), nullable=False),  # team, '' for none
+    PrimaryKeyConstraint("service", "env_key", "team_key"),
+    Index("ix_deployment_streams_team", "env_key", "team_key"),
+)
+
+# Streams whose derived state is stale. Writers upsert a row in the same transaction as their change, with a fresh
+# random ``token``; a refresh removes the row only if the token is still the one it read before loading data.
+dirty_streams = Table(
+    "dirty_streams",
+    metadata,
+    Column("service", String(200), nullable=False),
+    Column("env_key", String(200), nullable=False),
+    Column("since", BigInteger, nullable=False),  # the earliest event time touched, for diagnostics
+    Column("token", String(32), nullable=False),
+    PrimaryKeyConstraint("service", "env_key"),
+)
+
+# Settings the stored derived state was computed with (a fingerprint): when they change, every stream is redone.
+derived_settings = Table(
+    "derived_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )

@@ -65,6 +65,9 @@ class SqliteBackend:
     def lock_failure_key(self, conn: Connection, env_key: str, started_at: int) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already serialises every writer of the file."""
 
+    def lock_refresh(self, conn: Connection, env_key: str) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already serialises every writer of the file."""
+
     def upsert(self, table: Table) -> Insert:
         """SQLite's INSERT with ON CONFLICT support."""
         return insert(table)

@@ -1,0 +1,100 @@
+"""Reading the text of ``DORALENS_*`` variables into typed setting values, naming the variable on failure."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from doralens.errors import ConfigError
+
+
+def parse_value(name: str, attr: str, raw: str) -> Any:
+    """Read the raw text of setting ``name`` into the type of ``Settings.<attr>``."""
+    if attr in ("port", "workers", "max_body_bytes", "min_samples_durations", "min_samples_rates", "tier_year"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if attr == "refresh_seconds":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if attr == "attribution_window_seconds":
+        return parse_duration_seconds(name, raw)
+    if attr == "rollforward_patterns":
+        return parse_patterns(name, raw)
+    if attr == "incident_ratio_headline":
+        return parse_bool(name, raw)
+    if attr in ("tls_certfile", "tls_keyfile"):
+        return Path(raw)
+    if attr == "service_teams":
+        return parse_service_teams(name, raw)
+    if attr in ("webhook_service_map", "webhook_env_map"):
+        return parse_pattern_map(name, raw)
+    if attr == "log_level":
+        return raw.lower()
+    return raw
+
+
+def parse_service_teams(name: str, raw: str) -> dict[str, str]:
+    """Parse ``service=team`` pairs separated by commas."""
+    result: dict[str, str] = {}
+    for pair in raw.split(","):
+        if not pair.strip():
+            continue
+        service, sep, team = pair.partition("=")
+        if not sep or not service.strip() or not team.strip():
+            raise ConfigError(f"{name}: expected service=team pairs separated by commas, got {pair.strip()!r}")
+        result[service.strip()] = team.strip()
+    return result
+
+
+def parse_pattern_map(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    """Parse ``pattern=value`` pairs separated by commas, keeping their order (the first match wins)."""
+    result: list[tuple[str, str]] = []
+    for pair in raw.split(","):
+        if not pair.strip():
+            continue
+        pattern, sep, value = pair.partition("=")
+        if not sep or not pattern.strip() or not value.strip():
+            raise ConfigError(f"{name}: expected pattern=name pairs separated by commas, got {pair.strip()!r}")
+        result.append((pattern.strip(), value.strip()))
+    return tuple(result)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def parse_duration_seconds(name: str, raw: str) -> int:
+    """Read ``90``, ``90s``, ``30m``, ``24h`` or ``2d`` as seconds."""
+    match = _DURATION.match(raw.lower())
+    if match is None:
+        raise ConfigError(f"{name} must be seconds or a number with m, h or d (such as 24h), got {raw!r}")
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def parse_patterns(name: str, raw: str) -> tuple[str, ...]:
+    """Read a JSON list of regular expressions, or a single one."""
+    if not raw.lstrip().startswith("["):
+        return (raw,)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{name} is not a valid JSON list: {exc.msg}") from None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{name} must be a JSON list of strings")
+    return tuple(value)
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """Read true/false, yes/no, on/off or 1/0."""
+    text = raw.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")

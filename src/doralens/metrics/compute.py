@@ -1,0 +1,271 @@
+"""The metrics of a question: refresh what it reads, aggregate in SQL, roll up and classify with the domain.
+
+Counts come per UTC day from SQL and are summed into the question's buckets here (weeks and months are unions
+of days). Durations are summarised by PostgreSQL's ``percentile_cont`` where the store can, else from the one
+sorted column the store returns, with the same arithmetic, so both backends give the same numbers.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, Window, buckets, day_number
+from doralens.domain.metrics import (
+    ChangeFailureRate,
+    DeploymentFrequency,
+    TimeToRestore,
+    Unavailable,
+    deployment_frequency_from_aggregates,
+    lead_time,
+)
+from doralens.domain.recovery import RecoveryTime
+from doralens.domain.stats import Rate, rate
+from doralens.domain.tiers import (
+    TierResult,
+    classify_change_failure_rate,
+    classify_deployment_frequency,
+    classify_recovery_time,
+)
+from doralens.metrics.config import EngineConfig
+from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_rows
+from doralens.metrics.refresh import refresh
+from doralens.metrics.request import METRICS, MetricName, MetricsRequest
+from doralens.store.base import EventStore
+from doralens.store.records import DeploymentDay, FailureDay
+
+
+@dataclass(frozen=True)
+class FrequencyResult:
+    """Deployment frequency: headline, tier, deployments per bucket."""
+
+    headline: DeploymentFrequency
+    tier: TierResult
+    series: list[SeriesPoint[int]]
+
+
+@dataclass(frozen=True)
+class FailureRateResult:
+    """Change failure rate (and incident ratio); ``by_incidents`` when the incident ratio is the headline."""
+
+    headline: ChangeFailureRate
+    by_incidents: bool
+    tier: TierResult
+    series: list[SeriesPoint[ChangeFailureRate]]
+
+    def value(self, point: ChangeFailureRate | None = None) -> Rate:
+        """The rate shown as the headline value (of the whole window, or of one point)."""
+        chosen = point or self.headline
+        return chosen.incident_ratio if self.by_incidents else chosen.rate
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """Time to restore: headline, tier, per bucket."""
+
+    headline: TimeToRestore
+    tier: TierResult
+    series: list[SeriesPoint[TimeToRestore]]
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    """Failed deployment recovery time: headline, tier, per bucket."""
+
+    headline: RecoveryTime
+    tier: TierResult
+    series: list[SeriesPoint[RecoveryTime]]
+
+
+@dataclass(frozen=True)
+class ReworkResult:
+    """Deployment rework rate: headline and per bucket (the reports give no tiers for it)."""
+
+    headline: Rate
+    series: list[SeriesPoint[Rate]]
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """The metrics asked for, of one group (``group`` None when the question is not grouped)."""
+
+    group: str | None
+    deployment_frequency: FrequencyResult | None = None
+    change_lead_time: Unavailable | None = None
+    change_failure_rate: FailureRateResult | None = None
+    failed_deployment_recovery_time: RecoveryResult | None = None
+    deployment_rework_rate: ReworkResult | None = None
+    time_to_restore: RestoreResult | None = None
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """The answer to a metrics question; ``fresh`` is False only if writes kept racing the refresh."""
+
+    request: MetricsRequest
+    metrics: tuple[MetricName, ...]
+    spans: list[Window]  # the buckets of the series, clipped to the window
+    groups: list[GroupResult]
+    fresh: bool
+
+
+@dataclass
+class _Counts:
+    deployments: list[int]
+    change_failures: list[int]
+    rework: list[int]
+    failures: list[int]
+    days: set[int]
+
+
+def compute_metrics(
+    *, store: EventStore, config: EngineConfig, request: MetricsRequest, metrics: Collection[MetricName] = METRICS
+) -> MetricsReport:
+    """Refresh the derived state the question reads, then compute the metrics asked for."""
+    refreshed = refresh(store=store, config=config, envs=request.filters.refresh_envs)
+    wanted = tuple(m for m in METRICS if m in metrics)
+    window = request.window
+    spans = buckets(window, request.interval)
+    starts = [b.start for b in spans]
+    scope = request.scope()
+    origin = day_number(window.start) * NS_PER_DAY
+    counted = {"deployment_frequency", "change_failure_rate", "deployment_rework_rate"} & set(wanted)
+    days = store.deployment_days(scope, origin=origin) if counted else []
+    failure_days = store.failure_days(scope, origin=origin) if "change_failure_rate" in wanted else []
+    counts = _counts(days, failure_days, spans, origin)
+    restore = recovery = None
+    if "time_to_restore" in wanted:
+        restore = (
+            summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(spans))
+            if store.computes_percentiles
+            else summaries_from_rows(store.restore_durations(scope), starts)
+        )
+    if "failed_deployment_recovery_time" in wanted:
+        recovery = (
+            summaries_from_aggregates(store.recovery_aggregates(scope, bucket_starts=starts), len(spans))
+            if store.computes_percentiles
+            else summaries_from_rows(store.recovery_durations(scope), starts)
+        )
+    keys = set(counts) | set(restore or {}) | set(recovery or {})
+    if request.group_by is None:
+        keys = {None}
+    results = []
+    for key in sorted(keys, key=lambda k: (k is not None, k or "")):
+        count = counts.get(key) or _empty(len(spans))
+        result = GroupResult(
+            group=key,
+            deployment_frequency=_frequency(count, request, spans) if "deployment_frequency" in wanted else None,
+            change_lead_time=lead_time() if "change_lead_time" in wanted else None,
+            change_failure_rate=_failure_rate(count, request, spans, config)
+            if "change_failure_rate" in wanted
+            else None,
+            failed_deployment_recovery_time=(
+                _recovery(recovery.get(key), request, spans, config) if recovery is not None else None
+            ),
+            deployment_rework_rate=_rework(count, spans, config) if "deployment_rework_rate" in wanted else None,
+            time_to_restore=_restore(restore.get(key), request, spans, config) if restore is not None else None,
+        )
+        results.append(result)
+    clipped = [b.clip(window) for b in spans]
+    return MetricsReport(request, wanted, clipped, results, refreshed.complete)
+
+
+def _empty(size: int) -> _Counts:
+    return _Counts([0] * size, [0] * size, [0] * size, [0] * size, set())
+
+
+def _counts(
+    days: list[DeploymentDay], failure_days: list[FailureDay], spans: list[Bucket], origin: int
+) -> dict[str | None, _Counts]:
+    starts = [b.start for b in spans]
+    first_day = day_number(origin)
+    found: dict[str | None, _Counts] = {}
+    for day in days:
+        count = found.setdefault(day.group, _empty(len(spans)))
+        index = bisect_right(starts, origin + day.day * NS_PER_DAY) - 1
+        count.deployments[index] += day.deployments
+        count.change_failures[index] += day.change_failures
+        count.rework[index] += day.rework
+        if day.deployments:
+            count.days.add(first_day + day.day)
+    for fday in failure_days:
+        count = found.setdefault(fday.group, _empty(len(spans)))
+        count.failures[bisect_right(starts, origin + fday.day * NS_PER_DAY) - 1] += fday.failures
+    return found
+
+
+def _frequency(count: _Counts, request: MetricsRequest, spans: list[Bucket]) -> FrequencyResult:
+    headline = deployment_frequency_from_aggregates(
+        count=sum(count.deployments), deploy_days=count.days, window=request.window
+    )
+    tier = classify_deployment_frequency(
+        per_day=headline.per_day,
+        median_deploy_days_per_week=headline.median_deploy_days_per_week,
+        report_year=request.tier_year,
+    )
+    series = [SeriesPoint(b.start, b.end, n) for b, n in zip(spans, count.deployments, strict=True)]
+    return FrequencyResult(headline, tier, series)
+
+
+def _cfr(cf: int, failures: int, deployments: int, min_n: int) -> ChangeFailureRate:
+    return ChangeFailureRate(rate(cf, deployments, min_n=min_n), rate(failures, deployments, min_n=min_n))
+
+
+def _failure_rate(
+    count: _Counts, request: MetricsRequest, spans: list[Bucket], config: EngineConfig
+) -> FailureRateResult:
+    min_n = config.min_n_rates
+    headline = _cfr(sum(count.change_failures), sum(count.failures), sum(count.deployments), min_n)
+    by_incidents = config.incident_ratio_headline
+    shown = headline.incident_ratio if by_incidents else headline.rate
+    tier = classify_change_failure_rate(shown.value, report_year=request.tier_year)
+    series = [
+        SeriesPoint(b.start, b.end, _cfr(cf, f, n, min_n))
+        for b, cf, f, n in zip(spans, count.change_failures, count.failures, count.deployments, strict=True)
+    ]
+    return FailureRateResult(headline, by_incidents, tier, series)
+
+
+def _rework(count: _Counts, spans: list[Bucket], config: EngineConfig) -> ReworkResult:
+    min_n = config.min_n_rates
+    series = [
+        SeriesPoint(b.start, b.end, rate(rw, n, min_n=min_n))
+        for b, rw, n in zip(spans, count.rework, count.deployments, strict=True)
+    ]
+    return ReworkResult(rate(sum(count.rework), sum(count.deployments), min_n=min_n), series)
+
+
+def _restore(
+    found: tuple[Summary, list[Summary | None]] | None,
+    request: MetricsRequest,
+    spans: list[Bucket],
+    config: EngineConfig,
+) -> RestoreResult:
+    def make(summary: Summary | None) -> TimeToRestore:
+        s = summary or Summary.empty()
+        distribution = s.distribution(config.min_n_durations)
+        return TimeToRestore(distribution=distribution, resolved=s.n, open=s.rows - s.n)
+
+    headline = make(found[0] if found else None)
+    per_bucket: list[Summary | None] = found[1] if found else [None] * len(spans)
+    series = [SeriesPoint(b.start, b.end, make(s)) for b, s in zip(spans, per_bucket, strict=True)]
+    tier = classify_recovery_time(headline.distribution.median, report_year=request.tier_year)
+    return RestoreResult(headline, tier, series)
+
+
+def _recovery(
+    found: tuple[Summary, list[Summary | None]] | None,
+    request: MetricsRequest,
+    spans: list[Bucket],
+    config: EngineConfig,
+) -> RecoveryResult:
+    def make(summary: Summary | None) -> RecoveryTime:
+        s = summary or Summary.empty()
+        return RecoveryTime(s.distribution(config.min_n_durations), s.rows, s.not_recovered, s.inconsistent)
+
+    headline = make(found[0] if found else None)
+    per_bucket: list[Summary | None] = found[1] if found else [None] * len(spans)
+    series = [SeriesPoint(b.start, b.end, make(s)) for b, s in zip(spans, per_bucket, strict=True)]
+    tier = classify_recovery_time(headline.distribution.median, report_year=request.tier_year)
+    return RecoveryResult(headline, tier, series)

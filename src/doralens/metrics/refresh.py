@@ -1,0 +1,276 @@
+"""Incremental recomputation of derived state: verdicts and attributions of the streams writes marked dirty.
+
+A batch of dirty streams (one env) is refreshed in four steps: read the streams' dirty tokens; load their full
+histories, the failures touching them and, for neighbouring streams those failures also impact, only the
+deployments attribution could pick there (latest before the failure within the window, same sha or version);
+run the pure functions (attribution, change-failure detection, recovery); store the results in one transaction
+that first checks that nothing it read changed meanwhile. All coupling between streams goes through failures,
+which never cross envs, so envs refresh independently. A changed attribution link in a neighbouring stream
+marks that stream dirty for the next round, and the loop runs until the streams in scope are clean.
+
+Metrics reads call ``refresh`` first, so they always reflect every write acknowledged before the read began.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+
+from doralens.domain.attribution import Attribution, attribute_failures
+from doralens.domain.changefailure import DeploymentVerdict, ManualMark, ManualRemediation, RemediationType
+from doralens.domain.changefailure import detect_change_failures as detect
+from doralens.domain.events import Deployment, Failure
+from doralens.domain.recovery import recoveries
+from doralens.domain.streams import StreamKey, order_key, stream_key
+from doralens.metrics.config import EngineConfig
+from doralens.store.base import EventStore
+from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
+
+BATCH_STREAMS = 64
+MAX_ROUNDS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshReport:
+    """What a refresh did: streams stored, batches that met a concurrent change, and whether scope is clean."""
+
+    refreshed: int
+    conflicts: int
+    complete: bool
+    seconds: float
+
+
+def refresh(
+    *, store: EventStore, config: EngineConfig, envs: Collection[str | None] | None = None, max_rounds: int = MAX_ROUNDS
+) -> RefreshReport:
+    """Recompute every dirty stream (of ``envs``, when given) until none is left or ``max_rounds`` pass."""
+    started = time.perf_counter()
+    _settle_settings(store, config)
+    done: set[StreamKey] = set()
+    conflicts = 0
+    for _ in range(max_rounds):
+        # A stream stored by this call already reflects every write before the call: skip it if re-dirtied.
+        pending = {s: t for s, t in store.dirty_streams(envs=envs).items() if s not in done}
+        if not pending:
+            return RefreshReport(len(done), conflicts, True, time.perf_counter() - started)
+        for batch in _batches(pending):
+            if refresh_streams(store=store, config=config, tokens=batch):
+                done.update(batch)
+            else:
+                conflicts += 1
+    return RefreshReport(len(done), conflicts, False, time.perf_counter() - started)
+
+
+# Fingerprints each open store was checked against: the stored one is read once per store, not on every read.
+_checked: weakref.WeakKeyDictionary[EventStore, set[str]] = weakref.WeakKeyDictionary()
+_checked_lock = threading.Lock()
+
+
+def _settle_settings(store: EventStore, config: EngineConfig) -> None:
+    """Redo every stream once when the settings derived state depends on differ from those it was stored with."""
+    fingerprint = config.fingerprint
+    with _checked_lock:
+        if fingerprint in _checked.get(store, set()):
+            return
+    if store.derived_fingerprint() != fingerprint:
+        store.invalidate_derived(fingerprint)
+    with _checked_lock:
+        _checked.setdefault(store, set()).add(fingerprint)
+
+
+def _batches(pending: Mapping[StreamKey, str]) -> Iterator[dict[StreamKey, str]]:
+    by_env: dict[str | None, dict[StreamKey, str]] = {}
+    for stream, token in pending.items():
+        by_env.setdefault(stream[1], {})[stream] = token
+    for streams in by_env.values():
+        keys = sorted(streams)
+        for start in range(0, len(keys), BATCH_STREAMS):
+            yield {k: streams[k] for k in keys[start : start + BATCH_STREAMS]}
+
+
+def refresh_streams(*, store: EventStore, config: EngineConfig, tokens: Mapping[StreamKey, str]) -> bool:
+    """Recompute one batch of streams whose dirty tokens were read as ``tokens``; False on a conflict."""
+    streams = set(tokens)
+    history, stored = store.stream_histories(streams)
+    teams: dict[StreamKey, set[str]] = {}
+    for d in history:
+        if d.team:
+            teams.setdefault(stream_key(d), set()).add(d.team)
+    failures = store.failures_touching(streams, teams)
+    overrides = store.overrides_of([f.id for f in failures])
+    requests = _candidate_requests(store, failures, streams, overrides, config.attribution_window_ns)
+    # Neighbours' tokens before their data: a write to one after this point is caught when storing.
+    neighbor_tokens = store.stream_tokens({r.stream for r in requests})
+    candidates = store.candidate_deployments(requests)
+    own = {d.id for d in history}
+    marks = {d.id: d.mark for d in history if d.mark is not None}
+    wanted = {m.remediation.deployment_id for m in marks.values() if m.remediation and m.remediation.deployment_id}
+    wanted |= {target for target in overrides.values() if target is not None}
+    extras = store.deployments_by_id(wanted - own)
+    extras += [d for d in store.deployments_remediated_by(own) if d.id not in own]
+
+    attributions = attribute_failures(
+        failures,
+        [*history, *candidates],
+        window_ns=config.attribution_window_ns,
+        medium_gap_ns=config.medium_gap_ns,
+        shipped_by=config.git.shipped_by,
+        overrides=overrides,
+    )
+    verdicts = _verdicts(history, extras, failures, attributions, config)
+    new_verdicts = _stored_verdicts(history, extras, failures, verdicts)
+    services = {d.id: d.service for d in (*history, *candidates, *extras)}
+    rows = _attribution_rows(attributions, services)
+    changed = _changed_links(store.attributions_of([f.id for f in failures]), rows, failures, streams)
+    envs = {env for _, env in (*streams, *neighbor_tokens, *changed)} | {f.env for f in failures}
+    write = RefreshWrite(
+        tokens=dict(tokens),
+        neighbor_tokens=neighbor_tokens,
+        verdicts={d_id: v for d_id, v in new_verdicts.items() if stored.get(d_id) != v},
+        failure_ids=tuple(f.id for f in failures),
+        attributions=tuple(rows),
+        dirty=changed,
+        envs=frozenset(envs),
+    )
+    return store.write_refresh(write)
+
+
+def _candidate_requests(
+    store: EventStore,
+    failures: list[Failure],
+    streams: set[StreamKey],
+    overrides: Mapping[str, str | None],
+    window_ns: int,
+) -> list[CandidateRequest]:
+    requests = []
+    team_cache: dict[tuple[str | None, str], set[StreamKey]] = {}
+    for failure in failures:
+        if failure.id in overrides:
+            continue  # the user's word needs no candidates
+        if failure.services:
+            impacted = {(service, failure.env) for service in failure.services}
+        elif failure.team:
+            key = (failure.env, failure.team)
+            if key not in team_cache:
+                team_cache[key] = store.team_streams(failure.env, [failure.team])
+            impacted = team_cache[key]
+        else:
+            impacted = set()
+        for neighbor in sorted(impacted - streams, key=lambda s: (s[0], s[1] or "")):
+            requests.append(
+                CandidateRequest(
+                    stream=neighbor,
+                    before=failure.started_at,
+                    not_before=failure.started_at - window_ns,
+                    commit_sha=failure.git.commit_sha.lower() if failure.git else None,
+                    version=failure.version,
+                    team=None if failure.services else failure.team,
+                )
+            )
+    return requests
+
+
+def _manual_marks(deployments: list[Deployment]) -> dict[str, ManualMark]:
+    """Stored marks as detection wants them, a remediation named by version resolved within the stream."""
+    by_stream: dict[StreamKey, list[Deployment]] = {}
+    for d in sorted(deployments, key=order_key):
+        by_stream.setdefault(stream_key(d), []).append(d)
+    result: dict[str, ManualMark] = {}
+    for d in deployments:
+        if d.mark is None:
+            continue
+        fix = d.mark.remediation
+        fixer = fix.deployment_id if fix else None
+        if fix is not None and fixer is None and fix.version is not None:
+            same = [o for o in by_stream[stream_key(d)] if o.version == fix.version and o.id != d.id]
+            later = [o for o in same if order_key(o) > order_key(d)]
+            # The first redeploy of that version after the failed one; else its latest deployment.
+            fixer = later[0].id if later else (same[-1].id if same else None)
+        remediation = ManualRemediation(RemediationType(fix.type), fixer) if fix and fixer else None
+        result[d.id] = ManualMark(change_failure=d.mark.change_failure, remediation=remediation)
+    return result
+
+
+def _verdicts(
+    history: list[Deployment],
+    extras: list[Deployment],
+    failures: list[Failure],
+    attributions: list[Attribution],
+    config: EngineConfig,
+) -> dict[str, DeploymentVerdict]:
+    messages = None
+    if config.git.commit_messages is not None:
+        messages = config.git.commit_messages([d.git.commit_sha.lower() for d in history if d.git])
+    return detect(
+        [*history, *extras],
+        failures=failures,
+        attributions=attributions,
+        marks=_manual_marks([*history, *extras]),
+        commit_messages=messages,
+        rules=config.rules,
+    )
+
+
+def _stored_verdicts(
+    history: list[Deployment],
+    extras: list[Deployment],
+    failures: list[Failure],
+    verdicts: Mapping[str, DeploymentVerdict],
+) -> dict[str, StoredVerdict]:
+    recovered = {r.deployment_id: r for r in recoveries([*history, *extras], verdicts=verdicts, failures=failures)}
+    result = {}
+    for d in history:
+        v = verdicts[d.id]
+        recovery = recovered.get(d.id)
+        result[d.id] = StoredVerdict(
+            is_change_failure=v.is_change_failure,
+            reasons=tuple(r.value for r in v.reasons),
+            overridden_reasons=tuple(r.value for r in v.overridden_reasons),
+            remediated_by=v.remediated_by,
+            remediation_kind=v.remediation_type.value if v.remediation_type else None,
+            is_rework=v.is_rework,
+            rework_reasons=tuple(r.value for r in v.rework_reasons),
+            rework_failure_ids=v.rework_failure_ids,
+            recovery_ns=recovery.duration if recovery else None,
+            recovery_status=recovery.status.value if recovery else None,
+        )
+    return result
+
+
+def _attribution_rows(attributions: list[Attribution], services: Mapping[str, str]) -> list[StoredAttribution]:
+    rows: dict[tuple[str, str], StoredAttribution] = {}
+    for a in attributions:
+        service = services.get(a.deployment_id, "") if a.deployment_id else ""
+        row = StoredAttribution(
+            failure_id=a.failure_id,
+            deployment_id=a.deployment_id,
+            service=service,
+            method=a.method.value,
+            confidence=a.confidence.value if a.confidence else None,
+            basis=a.basis.value if a.basis else None,
+        )
+        rows.setdefault((a.failure_id, service), row)
+    return list(rows.values())
+
+
+def _changed_links(
+    old: list[StoredAttribution], new: list[StoredAttribution], failures: list[Failure], streams: set[StreamKey]
+) -> dict[StreamKey, int]:
+    """Streams outside the batch whose deployments gained or lost a link: their verdicts need recomputing."""
+    env_of = {f.id: f.env for f in failures}
+    started = {f.id: f.started_at for f in failures}
+
+    def links(rows: list[StoredAttribution]) -> set[tuple[str, str, str]]:
+        # Manual links are dirtied when the override is written; only the rules' links move on their own.
+        return {(a.failure_id, a.deployment_id, a.service) for a in rows if a.deployment_id and a.method != "manual"}
+
+    dirty: dict[StreamKey, int] = {}
+    for failure_id, _, service in links(old) ^ links(new):
+        if failure_id in env_of:
+            stream = (service, env_of[failure_id])
+            if stream not in streams:
+                dirty[stream] = min(started[failure_id], dirty.get(stream, started[failure_id]))
+    return dirty

@@ -1,0 +1,206 @@
+"""Reads and writes of derived metric state for the refresh: dirty streams, stream histories, the failures that
+touch them, candidate deployments of neighbouring streams, and the one transaction that stores the results.
+
+The refresh reads dirty tokens first and data after; ``write_refresh`` stores results only if no stream it read
+was refreshed by someone else, nor any neighbouring stream changed, in between (see ``doralens.metrics.refresh``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+
+from doralens.domain.events import Deployment, Failure
+from doralens.domain.streams import StreamKey
+from doralens.store.derived_write import write_refresh
+from doralens.store.dialect import Backend
+from doralens.store.dirty import by_env, current_tokens, env_from_key, env_key, new_token, team_streams
+from doralens.store.failures_sql import services_of
+from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
+from doralens.store.rows import attribution_from, deployment_from, failure_from, verdict_from
+from doralens.store.schema import (
+    attribution_overrides,
+    deployment_streams,
+    deployments,
+    derived_settings,
+    dirty_streams,
+    failure_attributions,
+    failure_services,
+    failures,
+)
+
+CHUNK = 500
+FINGERPRINT = "fingerprint"
+
+
+def _env_is(env: str | None) -> ColumnElement[bool]:
+    return deployments.c.env.is_(None) if env is None else deployments.c.env == env
+
+
+class SqlDerivedStore:
+    """The refresh half of ``EventStore``."""
+
+    backend: Backend
+
+    def dirty_streams(self, *, envs: Collection[str | None] | None = None, limit: int = 10_000) -> dict[StreamKey, str]:
+        """Dirty streams (in ``envs`` when given) and their tokens, at most ``limit``."""
+        stmt = select(dirty_streams.c.service, dirty_streams.c.env_key, dirty_streams.c.token)
+        if envs is not None:
+            stmt = stmt.where(dirty_streams.c.env_key.in_(sorted({env_key(e) for e in envs})))
+        with self.backend.reader.connect() as conn:
+            rows = conn.execute(stmt.order_by(dirty_streams.c.env_key, dirty_streams.c.service).limit(limit))
+            return {(service, env_from_key(key)): token for service, key, token in rows}
+
+    def stream_tokens(self, streams: Collection[StreamKey]) -> dict[StreamKey, str | None]:
+        """The current dirty token of each stream, None for a clean one."""
+        with self.backend.reader.connect() as conn:
+            return current_tokens(conn, streams)
+
+    def write_refresh(self, write: RefreshWrite) -> bool:
+        """Store a refresh's results unless a stream it read changed meanwhile; False on such a conflict."""
+        return write_refresh(self.backend, write)
+
+    def derived_fingerprint(self) -> str | None:
+        """The fingerprint of the settings the stored derived state was computed with, if any."""
+        with self.backend.reader.connect() as conn:
+            found: str | None = conn.execute(
+                select(derived_settings.c.value).where(derived_settings.c.name == FINGERPRINT)
+            ).scalar_one_or_none()
+        return found
+
+    def invalidate_derived(self, fingerprint: str) -> None:
+        """Mark every stream dirty and record the settings the next refreshes compute with, in one transaction."""
+        with self.backend.write() as conn:
+            token = new_token()
+            # The WHERE keeps SQLite from reading ON CONFLICT as part of the SELECT's join syntax.
+            every = (
+                select(deployment_streams.c.service, deployment_streams.c.env_key, literal(0), literal(token))
+                .where(true())
+                .distinct()
+            )
+            stmt = self.backend.upsert(dirty_streams).from_select(["service", "env_key", "since", "token"], every)
+            keys = [dirty_streams.c.service, dirty_streams.c.env_key]
+            conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={"token": stmt.excluded.token}))
+            row = {"name": FINGERPRINT, "value": fingerprint}
+            upsert = self.backend.upsert(derived_settings).values(**row)
+            conn.execute(upsert.on_conflict_do_update(index_elements=[derived_settings.c.name], set_=row))
+
+    def stream_histories(self, streams: Collection[StreamKey]) -> tuple[list[Deployment], dict[str, StoredVerdict]]:
+        """Every deployment of the streams, with its stored verdict."""
+        found: list[Deployment] = []
+        verdicts: dict[str, StoredVerdict] = {}
+        with self.backend.reader.connect() as conn:
+            for env, services in by_env(streams).items():
+                names = sorted(services)
+                for start in range(0, len(names), CHUNK):
+                    chunk = names[start : start + CHUNK]
+                    for row in conn.execute(select(deployments).where(_env_is(env), deployments.c.service.in_(chunk))):
+                        found.append(deployment_from(row))
+                        verdicts[row.id] = verdict_from(row)
+        return found, verdicts
+
+    def deployments_by_id(self, ids: Collection[str]) -> list[Deployment]:
+        """The stored deployments among ``ids``."""
+        return self._deployments_where(lambda chunk: deployments.c.id.in_(chunk), ids)
+
+    def deployments_remediated_by(self, ids: Collection[str]) -> list[Deployment]:
+        """Deployments whose manual remediation names one of ``ids``."""
+        return self._deployments_where(lambda chunk: deployments.c.remediation_deployment_id.in_(chunk), ids)
+
+    def _deployments_where(self, condition: Any, ids: Collection[str]) -> list[Deployment]:
+        wanted = sorted(set(ids))
+        with self.backend.reader.connect() as conn:
+            return [
+                deployment_from(row)
+                for start in range(0, len(wanted), CHUNK)
+                for row in conn.execute(select(deployments).where(condition(wanted[start : start + CHUNK])))
+            ]
+
+    def team_streams(self, env: str | None, teams: Collection[str]) -> set[StreamKey]:
+        """Streams in ``env`` that have had deployments of any of ``teams``."""
+        with self.backend.reader.connect() as conn:
+            return team_streams(conn, env, teams)
+
+    def failures_touching(self, streams: Collection[StreamKey], teams: dict[StreamKey, set[str]]) -> list[Failure]:
+        """Failures impacting the streams (by service, or by a team their deployments carry), or overridden to
+        one of their deployments."""
+        conditions: list[ColumnElement[bool]] = []
+        for env, names in by_env(streams).items():
+            env_match = failures.c.env.is_(None) if env is None else failures.c.env == env
+            named = select(failure_services.c.failure_id).where(failure_services.c.service.in_(sorted(names)))
+            conditions.append(and_(env_match, failures.c.id.in_(named)))
+            env_teams = sorted({t for s in names for t in teams.get((s, env), ())})
+            if env_teams:
+                no_service = ~exists().where(failure_services.c.failure_id == failures.c.id)
+                conditions.append(and_(env_match, failures.c.team.in_(env_teams), no_service))
+            targets = select(deployments.c.id).where(_env_is(env), deployments.c.service.in_(sorted(names)))
+            overridden = select(attribution_overrides.c.failure_id).where(
+                attribution_overrides.c.deployment_id.in_(targets)
+            )
+            conditions.append(failures.c.id.in_(overridden))
+        if not conditions:
+            return []
+        with self.backend.reader.connect() as conn:
+            rows = conn.execute(select(failures).where(or_(*conditions))).all()
+            services = services_of(conn, [row.id for row in rows])
+        return [failure_from(row, services.get(row.id, ())) for row in rows]
+
+    def overrides_of(self, failure_ids: Collection[str]) -> dict[str, str | None]:
+        """The user's attribution of each failure that has one."""
+        return {row.failure_id: row.deployment_id for row in self._rows_by_failure(attribution_overrides, failure_ids)}
+
+    def attributions_of(self, failure_ids: Collection[str]) -> list[StoredAttribution]:
+        """The stored attribution rows of these failures."""
+        return [attribution_from(row) for row in self._rows_by_failure(failure_attributions, failure_ids)]
+
+    def _rows_by_failure(self, table: Any, failure_ids: Collection[str]) -> list[Any]:
+        wanted = sorted(set(failure_ids))
+        with self.backend.reader.connect() as conn:
+            return [
+                row
+                for start in range(0, len(wanted), CHUNK)
+                for row in conn.execute(select(table).where(table.c.failure_id.in_(wanted[start : start + CHUNK])))
+            ]
+
+    def candidate_deployments(self, requests: Collection[CandidateRequest]) -> list[Deployment]:
+        """The deployments each request asks for (see ``CandidateRequest``), each once."""
+        selects = [stmt for request in requests for stmt in _candidate_selects(request)]
+        found: dict[str, Deployment] = {}
+        with self.backend.reader.connect() as conn:
+            # SQLite allows 500 parts in a compound SELECT; each part is wrapped so it may keep ORDER BY/LIMIT.
+            for start in range(0, len(selects), 400):
+                parts = [select(part.subquery()) for part in selects[start : start + 400]]
+                for row in conn.execute(union_all(*parts)):
+                    found.setdefault(row.id, deployment_from(row))
+        return list(found.values())
+
+
+def _candidate_selects(request: CandidateRequest) -> list[Select[Any]]:
+    service, env = request.stream
+    base = [deployments.c.service == service, _env_is(env)]
+    if request.team is not None:
+        base.append(deployments.c.team == request.team)
+    latest = (
+        select(deployments)
+        .where(*base, deployments.c.finished_at < request.before, deployments.c.finished_at >= request.not_before)
+        .order_by(deployments.c.finished_at.desc(), deployments.c.started_at.desc(), deployments.c.id.desc())
+        .limit(1)
+    )
+    result = [latest]
+    if request.commit_sha is not None:
+        result.append(select(deployments).where(*base, deployments.c.commit_sha == request.commit_sha))
+    if request.version is not None:
+        result.append(select(deployments).where(*base, deployments.c.version == request.version))
+    return result

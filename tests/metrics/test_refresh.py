@@ -1,0 +1,188 @@
+"""Incremental recomputation: arrival order, batching, races between refreshes and writes, neighbour links."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+import pytest
+
+from doralens.domain.events import Deployment, Failure
+from doralens.metrics import refresh as refresh_module
+from doralens.metrics.config import EngineConfig
+from doralens.metrics.refresh import refresh, refresh_streams
+from doralens.store.dirty import mark_dirty
+from doralens.store.records import MetricScope
+from doralens.store.sql import SqlEventStore
+from tests.builders import deployment, failure
+from tests.metrics.conftest import ask, load
+from tests.metrics.scenario import scenario_deployments, scenario_failures
+
+EVERYTHING = MetricScope(0, 2**62)
+
+
+def _state(store: SqlEventStore) -> tuple[Any, ...]:
+    """Every stored verdict and attribution, comparable across runs."""
+    verdicts = sorted((d.id, v) for d, v in store.metric_deployments(EVERYTHING, limit=10_000))
+    failures = [f.id for f in store.metric_failures(EVERYTHING, limit=10_000)]
+    links = sorted(store.attributions_from(failures), key=lambda a: (a.failure_id, a.service))
+    return tuple(verdicts), tuple(links)
+
+
+def _events_with_split_failures() -> list[Deployment | Failure]:
+    """The scenario, with f_web also sent open first (it may arrive before or after its resolution)."""
+    web_open = failure(("web",), id="f-web-failure-002", started="2024-03-11T10:00:00Z")
+    return [*scenario_deployments(), *scenario_failures(), web_open]
+
+
+def _clear(store: SqlEventStore, events: list[Deployment | Failure]) -> None:
+    for event in events:
+        if isinstance(event, Deployment):
+            store.delete_deployment(event.id)
+        else:
+            store.delete_failure(event.id)
+
+
+def test_any_arrival_order_gives_the_same_numbers(store: SqlEventStore) -> None:
+    events = _events_with_split_failures()
+    # The reference: in order, the open f_web before its resolution.
+    load(store, [*events[:-2], events[-1], events[-2]])
+    expected = ask(store, interval="week")
+    rng = random.Random(20240301)
+    for _ in range(4):
+        _clear(store, events)
+        assert ask(store)["metrics"]["deployment_frequency"]["value"] == 0
+        shuffled = events[:]
+        rng.shuffle(shuffled)
+        for event in shuffled:
+            load(store, [event])
+            if rng.random() < 0.3:
+                ask(store)  # a read in the middle refreshes part of the way
+        assert ask(store, interval="week") == expected
+
+
+def test_batches_of_one_stream_agree_with_one_batch(store: SqlEventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = [
+        *scenario_deployments(),
+        *scenario_failures(),
+        # F names web and api; its version is api's a7, so the exact link on api clears web's suspect
+        deployment("web", id="web-deploy-00009", version="v9", finished="2024-03-27T09:30:00Z"),
+        deployment("api", id="api-deploy-00007", version="a7", finished="2024-03-26T08:00:00Z"),
+        failure(("web", "api"), id="exact-failure-001", version="a7", started="2024-03-27T10:00:00Z"),
+    ]
+    load(store, events)
+    refresh(store=store, config=EngineConfig())
+    together = _state(store)
+    _clear(store, events)
+    monkeypatch.setattr(refresh_module, "BATCH_STREAMS", 1)
+    load(store, events)
+    refresh(store=store, config=EngineConfig())
+    assert _state(store) == together
+    links = {(a.deployment_id, a.method) for a in store.attributions_from(["exact-failure-001"])}
+    assert links == {("api-deploy-00007", "exact")}
+
+
+def test_a_write_to_one_stream_moves_a_link_out_of_its_neighbour(store: SqlEventStore) -> None:
+    load(
+        store,
+        [
+            deployment("web", id="web-deploy-00001", version="w1", finished="2024-03-05T09:30:00Z"),
+            deployment("api", id="api-deploy-00001", version="a1", finished="2024-03-05T09:40:00Z"),
+            failure(("web", "api"), id="failure-00000001", version="w0", started="2024-03-05T10:00:00Z"),
+        ],
+    )
+    ask(store)
+    assert {d.id for d, _ in store.metric_deployments(EVERYTHING, subset="change_failures")} == {
+        "web-deploy-00001",
+        "api-deploy-00001",
+    }
+    # Only web is written to; the exact link it creates clears api's heuristic one in the same refresh.
+    store.record_deployment(deployment("web", id="web-deploy-00000", version="w0", finished="2024-03-04T09:00:00Z"))
+    assert set(store.dirty_streams()) == {("web", "prod")}
+    ask(store)
+    assert {d.id for d, _ in store.metric_deployments(EVERYTHING, subset="change_failures")} == {"web-deploy-00000"}
+    assert store.dirty_streams() == {}
+
+
+def test_a_write_racing_a_refresh_keeps_its_stream_dirty(store: SqlEventStore) -> None:
+    load(store, [deployment(id="deploy-000000001", finished="2024-03-05T10:00:00Z")])
+    tokens = store.dirty_streams()
+    store.record_deployment(deployment(id="deploy-000000002", finished="2024-03-06T10:00:00Z"))
+    # Results computed from data read after the old token are stored, but the newer write keeps the mark.
+    assert refresh_streams(store=store, config=EngineConfig(), tokens=tokens)
+    assert set(store.dirty_streams()) == {("web", "prod")}
+    assert refresh(store=store, config=EngineConfig()).complete
+    assert store.dirty_streams() == {}
+    # A refresh that finds its stream already refreshed by someone else stores nothing.
+    assert not refresh_streams(store=store, config=EngineConfig(), tokens=tokens)
+
+
+def test_two_threads_refreshing_the_same_streams(store: SqlEventStore) -> None:
+    load(store, [*scenario_deployments(), *scenario_failures()])
+    refresh(store=store, config=EngineConfig())
+    expected = _state(store)
+    _mark_everything_dirty(store)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            refresh(store=store, config=EngineConfig())
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.dirty_streams() == {}
+    assert _state(store) == expected
+
+
+def test_refreshes_racing_writes_end_consistent(store: SqlEventStore) -> None:
+    rng = random.Random(7)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def refresher() -> None:
+        try:
+            while not stop.is_set():
+                refresh(store=store, config=EngineConfig())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=refresher)
+    thread.start()
+    try:
+        for i in range(60):
+            service = rng.choice(("web", "api"))
+            day = 1 + i // 3
+            store.record_deployment(
+                deployment(
+                    service,
+                    id=f"race-deploy-{i:05d}",
+                    version=f"v{rng.randrange(4)}",
+                    finished=f"2024-03-{day:02d}T{i % 3 + 8:02d}:00:00Z",
+                )
+            )
+            if i % 7 == 0:
+                store.record_failure(
+                    failure((service,), id=f"race-failure-{i:04d}", started=f"2024-03-{day:02d}T11:00:00Z")
+                )
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    refresh(store=store, config=EngineConfig())
+    settled = _state(store)
+    _mark_everything_dirty(store)
+    refresh(store=store, config=EngineConfig())
+    assert _state(store) == settled
+
+
+def _mark_everything_dirty(store: SqlEventStore) -> None:
+    streams = {(d.service, d.env): d.finished_at for d, _ in store.metric_deployments(EVERYTHING, limit=10_000)}
+    with store.backend.write() as conn:
+        mark_dirty(conn, store.backend, streams)
