@@ -58,6 +58,12 @@ def test_values_are_parsed() -> None:
         ({"DORALENS_TIER_YEAR": "2019"}, "DORALENS_TIER_YEAR must be one of 2023, 2024"),
         ({"DORALENS_INCIDENT_RATIO_HEADLINE": "maybe"}, "DORALENS_INCIDENT_RATIO_HEADLINE must be true or false"),
         ({"DORALENS_REFRESH_SECONDS": "-1"}, "DORALENS_REFRESH_SECONDS must be between 0"),
+        ({"DORALENS_GIT_REPOSITORIES": "/srv/git/shop"}, "DORALENS_GIT_REPOSITORIES: expected repository=/path"),
+        ({"DORALENS_GIT_REPOSITORIES": "github.com/a/b=/nonexistent"}, "github.com/a/b: no such directory"),
+        ({"DORALENS_GIT_REMOTES": "not a url"}, "DORALENS_GIT_REMOTES: 'not' is not a git remote URL"),
+        ({"DORALENS_LEAD_TIME_MAX_BASELINE_AGE": "5m"}, "DORALENS_LEAD_TIME_MAX_BASELINE_AGE must be between 1h"),
+        ({"DORALENS_LEAD_TIME_REBASE_GAP": "soon"}, "DORALENS_LEAD_TIME_REBASE_GAP must be seconds"),
+        ({"DORALENS_LEAD_TIME_PATHS": "cart"}, "DORALENS_LEAD_TIME_PATHS: expected service=path"),
     ],
 )
 def test_bad_values_fail_with_the_setting_named(env: dict[str, str], message: str) -> None:
@@ -139,6 +145,33 @@ def test_webhook_secrets_are_not_in_repr() -> None:
 def test_database_password_is_redacted() -> None:
     assert redact_url("postgresql://dora:s3cret@db/dora") == "postgresql://dora:***@db/dora"
     assert redact_url("sqlite:///doralens.db") == "sqlite:///doralens.db"
+
+
+def test_git_settings_are_parsed(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "DORALENS_GIT_REPOSITORIES": f"https://github.com/Acme/Shop.git={tmp_path}, gitlab.com/a/b={tmp_path}",
+            "DORALENS_GIT_REMOTES": "https://bot:t0ken@git.example.com/acme/cart.git git@github.com:acme/web.git",
+            "DORALENS_GIT_DATA_DIR": str(tmp_path / "mirrors"),
+            "DORALENS_LEAD_TIME_MAX_BASELINE_AGE": "30d",
+            "DORALENS_LEAD_TIME_REBASE_GAP": "6h",
+            "DORALENS_LEAD_TIME_PATHS": "cart=services/cart,cart=libs/money,web=web",
+        }
+    )
+    assert settings.git_repositories == (("github.com/Acme/Shop", tmp_path), ("gitlab.com/a/b", tmp_path))
+    assert settings.git_remotes == ("https://bot:t0ken@git.example.com/acme/cart.git", "git@github.com:acme/web.git")
+    assert settings.git_data_dir == tmp_path / "mirrors"
+    assert settings.lead_time_max_baseline_age_seconds == 30 * 86400
+    assert settings.lead_time_rebase_gap_seconds == 6 * 3600
+    assert settings.lead_time_paths == (("cart", "services/cart"), ("cart", "libs/money"), ("web", "web"))
+    assert "t0ken" not in repr(settings)
+
+
+def test_a_bad_remote_is_named_without_its_credentials() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({"DORALENS_GIT_REMOTES": "ftp://bot:t0ken@host/repo.git"})
+    assert "t0ken" not in str(raised.value)
+    assert "ftp://***@host/repo.git" in str(raised.value)
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

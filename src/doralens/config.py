@@ -12,6 +12,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from doralens.config_git import (
+    DEFAULT_GIT_DATA_DIR,
+    DEFAULT_MAX_BASELINE_AGE_SECONDS,
+    DEFAULT_REBASE_GAP_SECONDS,
+    GIT_SETTINGS_DOC,
+    check_git_settings,
+)
 from doralens.config_values import parse_value
 from doralens.domain.changefailure import DEFAULT_ROLLFORWARD_PATTERNS, RollforwardRules
 from doralens.domain.tiers import DEFAULT_REPORT_YEAR, REPORT_YEARS
@@ -139,6 +146,7 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "leaves it to the metric reads, which always refresh what they need first.",
         "`2`",
     ),
+    **GIT_SETTINGS_DOC,
 }
 
 # Variables read by the command-line client (`doralens deployment`, `doralens failure`; the README's "Send events
@@ -177,6 +185,12 @@ class Settings:
     tier_year: int = DEFAULT_REPORT_YEAR
     incident_ratio_headline: bool = False
     refresh_seconds: float = 2.0
+    git_repositories: tuple[tuple[str, Path], ...] = ()
+    git_remotes: tuple[str, ...] = field(default=(), repr=False)
+    git_data_dir: Path = DEFAULT_GIT_DATA_DIR
+    lead_time_max_baseline_age_seconds: int = DEFAULT_MAX_BASELINE_AGE_SECONDS
+    lead_time_rebase_gap_seconds: int = DEFAULT_REBASE_GAP_SECONDS
+    lead_time_paths: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -264,6 +278,9 @@ class Settings:
             raise ConfigError(f"DORALENS_TIER_YEAR must be one of {', '.join(map(str, REPORT_YEARS))}")
         if not 0 <= self.refresh_seconds <= 3600:
             raise ConfigError(f"DORALENS_REFRESH_SECONDS must be between 0 and 3600, got {self.refresh_seconds}")
+        check_git_settings(
+            self.git_repositories, self.lead_time_max_baseline_age_seconds, self.lead_time_rebase_gap_seconds
+        )
         return self
 
     @property

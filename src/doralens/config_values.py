@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from doralens.config_git import GIT_DURATIONS, parse_remotes, parse_repositories, parse_service_paths
 from doralens.errors import ConfigError
 
 
@@ -22,8 +23,16 @@ def parse_value(name: str, attr: str, raw: str) -> Any:
             return float(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if attr == "attribution_window_seconds":
+    if attr == "attribution_window_seconds" or attr in GIT_DURATIONS:
         return parse_duration_seconds(name, raw)
+    if attr == "git_repositories":
+        return parse_repositories(name, raw)
+    if attr == "git_remotes":
+        return parse_remotes(name, raw)
+    if attr == "lead_time_paths":
+        return parse_service_paths(name, raw)
+    if attr == "git_data_dir":
+        return Path(raw)
     if attr == "rollforward_patterns":
         return parse_patterns(name, raw)
     if attr == "incident_ratio_headline":

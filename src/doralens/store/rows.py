@@ -98,7 +98,7 @@ def deployment_from(row: Sequence[Any]) -> Deployment:
     if len(row) != len(DEPLOYMENT_COLUMNS) and isinstance(row, Row):
         # A whole-table row (derived-state reads also want the verdict columns): pick the columns by name.
         mapping = row._mapping
-        row = tuple(mapping[column] for column in DEPLOYMENT_COLUMNS)
+        row = tuple(mapping[column.name] for column in DEPLOYMENT_COLUMNS)
     (
         id_,
         service,
