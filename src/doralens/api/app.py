@@ -11,14 +11,14 @@ import doralens
 from doralens.api import attribution, datadog, datadog_manage, datadog_read, errors, gitlab, health, metrics, webhooks
 from doralens.api.auth import KeyChecker
 from doralens.config import Settings
+from doralens.gitdata.service import engine_config
 from doralens.metrics.background import BackgroundRefresher
-from doralens.metrics.config import EngineConfig
 from doralens.store.base import EventStore
 
 
 def create_app(settings: Settings, store: EventStore, *, background_refresh: bool = False) -> FastAPI:
     """Wire routes, error handlers and state; ``background_refresh`` keeps derived state fresh in a thread."""
-    engine = EngineConfig.from_settings(settings)
+    engine, git = engine_config(settings, store.backend)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +44,7 @@ def create_app(settings: Settings, store: EventStore, *, background_refresh: boo
     app.state.store = store
     app.state.keys = KeyChecker(store)
     app.state.engine = engine
+    app.state.git = git
     errors.install(app)
     app.include_router(health.router)
     app.include_router(datadog.router)

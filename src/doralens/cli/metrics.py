@@ -18,6 +18,7 @@ from doralens.api.serialize import deployment_object, failure_object
 from doralens.cli.common import fail, load_settings, opened_store, out
 from doralens.cli.explain_table import events_table
 from doralens.errors import ValidationFailed
+from doralens.gitdata.service import engine_config
 from doralens.metrics.compute import compute_metrics
 from doralens.metrics.config import EngineConfig
 from doralens.metrics.events import DeploymentEvent, list_metric_events
@@ -128,6 +129,7 @@ def metrics(
         tier_year=tier_year,
     )
     with opened_store() as store:
+        engine = engine_config(load_settings(), store.backend)[0]
         body = report_json(compute_metrics(store=store, config=engine, request=question))
     if as_json:
         typer.echo(json.dumps(body, indent=2))
@@ -231,6 +233,7 @@ def explain(
         query=query,
     )
     with opened_store() as store:
+        engine = engine_config(load_settings(), store.backend)[0]
         body = report_json(compute_metrics(store=store, config=engine, request=question, metrics=[name]))
         try:
             page = list_metric_events(

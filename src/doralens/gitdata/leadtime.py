@@ -66,6 +66,10 @@ class LeadTimeStatus(StrEnum):
 
 
 MEASURED = frozenset({LeadTimeStatus.OK, LeadTimeStatus.ORPHANED})
+# Records a later try may complete: an unknown sha (commits uploaded later, a mirror fetched), a failed git call.
+RETRY_STATUSES = frozenset(
+    {LeadTimeStatus.HEAD_UNKNOWN, LeadTimeStatus.BASE_UNKNOWN, LeadTimeStatus.INCOMPLETE, LeadTimeStatus.UNAVAILABLE}
+)
 _BASELINE = frozenset({LeadTimeStatus.NO_BASELINE, LeadTimeStatus.PREVIOUS_TOO_OLD})
 
 
@@ -91,6 +95,8 @@ class DeploymentLeadTime:
     explanation: str
     commits: tuple[CommitLeadTime, ...] = ()
     truncated: bool = False
+    previous_id: str | None = None  # the deployment measured from
+    inputs: str | None = None  # what it was computed from (a digest): unchanged inputs need no recomputation
 
     @property
     def measured(self) -> bool:
@@ -140,6 +146,7 @@ def deployment_lead_time(
     )
     if previous is None or previous.git is None:
         return record
+    record = replace(record, previous_id=previous.id)
     if previous.git.repository_id != deployment.git.repository_id:
         return replace(record, explanation=f"the previous deployment came from {previous.git.repository_id}")
     age = deployment.finished_at - previous.finished_at

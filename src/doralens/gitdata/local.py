@@ -99,6 +99,10 @@ class LocalRepositories:
             pass  # a timeout or a broken repository: the commit is as unknown as a missing one
         return None
 
+    def readable(self) -> list[Path]:
+        """The configured repositories, and the mirrors already cloned (none is cloned for this)."""
+        return [*self._paths.values(), *(self._mirrors.cloned() if self._mirrors else [])]
+
     def _read_range(
         self, repository: Path, head: str, base: str, filters: tuple[str, ...], limit: int
     ) -> ShippedRange | None:

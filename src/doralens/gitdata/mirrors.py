@@ -105,6 +105,11 @@ class MirrorManager:
         """The redacted error of the last failed clone or fetch, if the last attempt failed."""
         return self._errors.get(repository_id)
 
+    def cloned(self) -> list[Path]:
+        """The mirrors that exist on disk now."""
+        targets = (self.root / mirror_dirname(repository_id) for repository_id in self._remotes)
+        return [target for target in targets if (target / "HEAD").exists()]
+
     def path(self, repository_id: str) -> Path | None:
         """The mirror's directory, cloning it first if needed; None when not configured or the clone failed."""
         if repository_id not in self._remotes:

@@ -2,7 +2,7 @@
 
 Records are derived data: saving one replaces what was stored for its deployment, and deleting a deployment
 deletes its records (foreign keys). A record depends on the previous deployment of its stream, so whoever
-stores records recomputes those after a deployment that arrives out of order.
+stores records recomputes those after a deployment that arrives out of order (``gitdata.refresh``).
 """
 
 from __future__ import annotations
@@ -11,13 +11,91 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Connection, delete, select
 
 from doralens.gitdata.leadtime import CommitLeadTime, DeploymentLeadTime, LeadTimeStatus
 from doralens.store.dialect import Backend, iter_chunks
 from doralens.store.schema import deployment_commits, deployment_lead_times, deployments
 
 _CHUNK = 500
+
+
+def delete_records(conn: Connection, deployment_ids: Iterable[str]) -> None:
+    """Remove the stored lead time of these deployments, inside the caller's transaction."""
+    ids = sorted(set(deployment_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        conn.execute(delete(deployment_commits).where(deployment_commits.c.deployment_id.in_(chunk)))
+        conn.execute(delete(deployment_lead_times).where(deployment_lead_times.c.deployment_id.in_(chunk)))
+
+
+def save_records(conn: Connection, records: Iterable[DeploymentLeadTime]) -> None:
+    """Replace the stored lead time of each record's deployment, inside the caller's transaction."""
+    now = time.time_ns()
+    given = {r.deployment_id: r for r in records}
+    summaries: list[dict[str, Any]] = [
+        {
+            "deployment_id": r.deployment_id,
+            "status": r.status.value,
+            "explanation": r.explanation,
+            "commit_count": r.commit_count,
+            "first_commit_lead_time": r.first_commit_lead_time,
+            "truncated": r.truncated,
+            "computed_at": now,
+            "inputs": r.inputs,
+            "previous_deployment_id": r.previous_id,
+        }
+        for r in given.values()
+    ]
+    commits: list[dict[str, Any]] = [
+        {
+            "deployment_id": r.deployment_id,
+            "sha": c.sha,
+            "lead_time": c.lead_time,
+            "commit_time": c.commit_time,
+            "rebased": c.rebased,
+        }
+        for r in given.values()
+        for c in r.commits
+    ]
+    delete_records(conn, given)
+    for table, rows in ((deployment_lead_times, summaries), (deployment_commits, commits)):
+        for rows_chunk in iter_chunks(rows):
+            conn.execute(table.insert(), rows_chunk)
+
+
+def load_records(conn: Connection, condition: ColumnElement[bool]) -> dict[str, DeploymentLeadTime]:
+    """The stored records of the deployments matching ``condition``; commits with the shortest lead time first."""
+    joined = deployment_commits.join(deployments, deployments.c.id == deployment_commits.c.deployment_id)
+    shipped: dict[str, list[CommitLeadTime]] = {}
+    for row in conn.execute(
+        select(deployment_commits)
+        .select_from(joined)
+        .where(condition)
+        .order_by(deployment_commits.c.lead_time, deployment_commits.c.sha)
+    ):
+        shipped.setdefault(row.deployment_id, []).append(
+            CommitLeadTime(row.sha, row.lead_time, row.commit_time, row.rebased)
+        )
+    found: dict[str, DeploymentLeadTime] = {}
+    for row in conn.execute(
+        select(deployment_lead_times, deployments.c.service, deployments.c.env, deployments.c.finished_at)
+        .join(deployments, deployments.c.id == deployment_lead_times.c.deployment_id)
+        .where(condition)
+    ):
+        found[row.deployment_id] = DeploymentLeadTime(
+            deployment_id=row.deployment_id,
+            service=row.service,
+            env=row.env,
+            finished_at=row.finished_at,
+            status=LeadTimeStatus(row.status),
+            explanation=row.explanation,
+            commits=tuple(shipped.get(row.deployment_id, ())),
+            truncated=row.truncated,
+            previous_id=row.previous_deployment_id,
+            inputs=row.inputs,
+        )
+    return found
 
 
 class SqlLeadTimeStore:
@@ -28,40 +106,8 @@ class SqlLeadTimeStore:
 
     def save(self, records: Iterable[DeploymentLeadTime]) -> None:
         """Replace the stored lead time of each record's deployment, in one transaction."""
-        now = time.time_ns()
-        given = {r.deployment_id: r for r in records}
-        summaries: list[dict[str, Any]] = [
-            {
-                "deployment_id": r.deployment_id,
-                "status": r.status.value,
-                "explanation": r.explanation,
-                "commit_count": r.commit_count,
-                "first_commit_lead_time": r.first_commit_lead_time,
-                "truncated": r.truncated,
-                "computed_at": now,
-            }
-            for r in given.values()
-        ]
-        commits: list[dict[str, Any]] = [
-            {
-                "deployment_id": r.deployment_id,
-                "sha": c.sha,
-                "lead_time": c.lead_time,
-                "commit_time": c.commit_time,
-                "rebased": c.rebased,
-            }
-            for r in given.values()
-            for c in r.commits
-        ]
-        ids = list(given)
         with self.backend.write() as conn:
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                conn.execute(delete(deployment_commits).where(deployment_commits.c.deployment_id.in_(chunk)))
-                conn.execute(delete(deployment_lead_times).where(deployment_lead_times.c.deployment_id.in_(chunk)))
-            for table, rows in ((deployment_lead_times, summaries), (deployment_commits, commits)):
-                for rows_chunk in iter_chunks(rows):
-                    conn.execute(table.insert(), rows_chunk)
+            save_records(conn, records)
 
     def load(self, deployment_ids: Iterable[str]) -> dict[str, DeploymentLeadTime]:
         """The stored records of these deployments, by id; commits with the shortest lead time first."""
@@ -69,31 +115,7 @@ class SqlLeadTimeStore:
         found: dict[str, DeploymentLeadTime] = {}
         with self.backend.reader.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                shipped: dict[str, list[CommitLeadTime]] = {}
-                for row in conn.execute(
-                    select(deployment_commits)
-                    .where(deployment_commits.c.deployment_id.in_(chunk))
-                    .order_by(deployment_commits.c.lead_time, deployment_commits.c.sha)
-                ):
-                    shipped.setdefault(row.deployment_id, []).append(
-                        CommitLeadTime(row.sha, row.lead_time, row.commit_time, row.rebased)
-                    )
-                for row in conn.execute(
-                    select(deployment_lead_times, deployments.c.service, deployments.c.env, deployments.c.finished_at)
-                    .join(deployments, deployments.c.id == deployment_lead_times.c.deployment_id)
-                    .where(deployment_lead_times.c.deployment_id.in_(chunk))
-                ):
-                    found[row.deployment_id] = DeploymentLeadTime(
-                        deployment_id=row.deployment_id,
-                        service=row.service,
-                        env=row.env,
-                        finished_at=row.finished_at,
-                        status=LeadTimeStatus(row.status),
-                        explanation=row.explanation,
-                        commits=tuple(shipped.get(row.deployment_id, ())),
-                        truncated=row.truncated,
-                    )
+                found.update(load_records(conn, deployments.c.id.in_(wanted[start : start + _CHUNK])))
         return found
 
     def shipped_by(self, commit_sha: str, service: str, env: str | None, /) -> str | None:

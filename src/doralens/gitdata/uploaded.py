@@ -8,7 +8,7 @@ CLI's ``collect_from_checkout`` live in ``payload.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -134,6 +134,18 @@ class SqlCommitStore:
                 .order_by(git_commit_paths.c.path)
             ).scalars()
             return replace(found[0], paths=tuple(paths))
+
+    def subjects(self, shas: Collection[str]) -> dict[str, str]:
+        """Subjects of uploaded commits among ``shas`` (of any repository), by sha."""
+        wanted = sorted(set(shas))
+        found: dict[str, str] = {}
+        with self.backend.reader.connect() as conn:
+            for chunk in _chunks(wanted):
+                rows = conn.execute(
+                    select(git_commits.c.sha, git_commits.c.subject).where(git_commits.c.sha.in_(chunk))
+                )
+                found.update((sha, subject) for sha, subject in rows)
+        return found
 
     def count_commits(self, repository_id: str) -> int:
         """How many commits of the repository are stored."""

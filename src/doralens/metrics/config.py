@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,6 +30,8 @@ class GitHooks:
 
     commit_messages: CommitMessages | None = None
     shipped_by: ShippedBy | None = None
+    # Run first by every refresh: lead time off the request path, and fresh for the attribution that reads it.
+    refresh_lead_times: Callable[[Collection[str | None] | None], None] | None = None
 
 
 @dataclass(frozen=True)

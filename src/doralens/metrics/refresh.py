@@ -48,6 +48,8 @@ def refresh(
 ) -> RefreshReport:
     """Recompute every dirty stream (of ``envs``, when given) until none is left or ``max_rounds`` pass."""
     started = time.perf_counter()
+    if config.git.refresh_lead_times is not None:
+        config.git.refresh_lead_times(envs)
     _settle_settings(store, config)
     done: set[StreamKey] = set()
     conflicts = 0
@@ -123,6 +125,9 @@ def refresh_streams(*, store: EventStore, config: EngineConfig, tokens: Mapping[
     verdicts = _verdicts(history, extras, failures, attributions, config)
     new_verdicts = _stored_verdicts(history, extras, failures, verdicts)
     services = {d.id: d.service for d in (*history, *candidates, *extras)}
+    # Commit-range attribution may name a deployment of a neighbouring stream that no candidate request loaded.
+    unknown = {a.deployment_id for a in attributions if a.deployment_id and a.deployment_id not in services}
+    services.update({d.id: d.service for d in store.deployments_by_id(unknown)} if unknown else {})
     rows = _attribution_rows(attributions, services)
     changed = _changed_links(store.attributions_of([f.id for f in failures]), rows, failures, streams)
     envs = {env for _, env in (*streams, *neighbor_tokens, *changed)} | {f.env for f in failures}

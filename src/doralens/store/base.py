@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure
+from doralens.store.dialect import Backend
 from doralens.store.protocols import AggregateStore, DerivedStateStore, DrilldownStore
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class EventStore(DerivedStateStore, AggregateStore, DrilldownStore, Protocol):
     A method returns only after its write is committed. Every event write marks the deployment streams whose
     derived state it can change dirty, in the same transaction.
     """
+
+    backend: Backend  # the database, shared with the git data stores (``doralens.gitdata``)
 
     def migrate(self) -> list[str]:
         """Apply pending migrations; return the revisions applied."""

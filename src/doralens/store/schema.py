@@ -210,6 +210,10 @@ deployment_lead_times = Table(
     Column("first_commit_lead_time", BigInteger, nullable=True),
     Column("truncated", Boolean, nullable=False),
     Column("computed_at", BigInteger, nullable=False),
+    # What the record was computed from (migration 0005): a refresh recomputes a deployment only when it differs.
+    Column("inputs", String(64), nullable=True),
+    Column("previous_deployment_id", String(128), nullable=True),
+    Index("ix_deployment_lead_times_status", "status"),
 )
 
 deployment_commits = Table(
@@ -280,4 +284,15 @@ derived_settings = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Streams whose change lead time is stale (migration 0005), marked by deployment writes in their transaction. A
+# sibling of ``dirty_streams``: lead time reads git, which must not hold up the refresh of verdicts.
+lead_time_dirty = Table(
+    "lead_time_dirty",
+    metadata,
+    Column("service", String(200), nullable=False),
+    Column("env_key", String(200), nullable=False),
+    Column("token", String(32), nullable=False),
+    PrimaryKeyConstraint("service", "env_key"),
 )

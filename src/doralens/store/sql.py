@@ -30,6 +30,7 @@ from doralens.store.dirty import (
 from doralens.store.drilldown import SqlDrilldownStore
 from doralens.store.failures_sql import SqlFailureStore
 from doralens.store.keys import SqlKeyStore
+from doralens.store.leadtime import mark_lead_time_dirty
 from doralens.store.listing import ListSpec, list_statement
 from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from, deployment_row, insert_tags, mark_columns
 from doralens.store.schema import (
@@ -86,6 +87,9 @@ class SqlEventStore(SqlFailureStore, SqlDerivedStore, SqlAggregateStore, SqlDril
             moved = [before] if before is not None else []
             touched: dict[StreamKey, int] = {}
             touch(touched, [stream_key(deployment), *moved, *streams_remediated_by(conn, deployment.id)], now)
+            if deployment.git is not None or before is not None:
+                # Lead time reads the previous deployment with git data: only these writes can change it.
+                mark_lead_time_dirty(conn, self.backend, [stream_key(deployment), *moved])
             mark_dirty(conn, self.backend, touched)
         return deployment.id
 
@@ -109,6 +113,7 @@ class SqlEventStore(SqlFailureStore, SqlDerivedStore, SqlAggregateStore, SqlDril
             deleted = conn.execute(delete(deployments).where(deployments.c.id == deployment_id)).rowcount
             touched: dict[StreamKey, int] = {}
             touch(touched, [*([stream] if stream else []), *streams_remediated_by(conn, deployment_id)], 0)
+            mark_lead_time_dirty(conn, self.backend, [stream] if stream else [])
             mark_dirty(conn, self.backend, touched)
         return bool(deleted)
 

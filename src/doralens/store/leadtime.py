@@ -1,0 +1,157 @@
+"""Lead-time refresh state: streams whose lead time is stale, a stream's deployments with git data and their
+records, and the one transaction that stores a stream's new records.
+
+Deployment writes mark their stream stale with a fresh token in their own transaction (``mark_lead_time_dirty``);
+a refresh stores its records only if the token it read is still there, then removes it. A write that raced the
+refresh leaves a new token behind, so the stream is computed again. Records whose commits changed mark the
+engine's stream dirty too: failure attribution by commit range reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, literal, select, true
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from doralens.domain.events import Deployment
+from doralens.domain.streams import StreamKey
+from doralens.gitdata.leadtime import RETRY_STATUSES, DeploymentLeadTime
+from doralens.gitdata.records import delete_records, load_records, save_records
+from doralens.store.dialect import Backend
+from doralens.store.dirty import env_from_key, env_key, mark_dirty, new_token
+from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
+from doralens.store.schema import (
+    deployment_lead_times,
+    deployment_streams,
+    deployments,
+    derived_settings,
+    lead_time_dirty,
+)
+
+FINGERPRINT = "lead_time_fingerprint"
+# Deadlock and serialization failures: another transaction won; the stream stays stale and is tried again.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def mark_lead_time_dirty(conn: Connection, backend: Backend, streams: Iterable[StreamKey]) -> None:
+    """Upsert a stale row per stream with one fresh token, in sorted order (the lock order of every writer)."""
+    token = new_token()
+    rows = [
+        {"service": service, "env_key": key, "token": token}
+        for service, key in sorted({(service, env_key(env)) for service, env in streams})
+    ]
+    if not rows:
+        return
+    stmt = backend.upsert(lead_time_dirty).values(rows)
+    keys = [lead_time_dirty.c.service, lead_time_dirty.c.env_key]
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={"token": stmt.excluded.token}))
+
+
+class _Conflict(Exception):
+    """The stream was written to after the refresh read it."""
+
+
+def _in_stream(stream: StreamKey) -> list[ColumnElement[bool]]:
+    service, env = stream
+    same_env = deployments.c.env.is_(None) if env is None else deployments.c.env == env
+    return [deployments.c.service == service, same_env]
+
+
+class SqlLeadTimeState:
+    """What the lead-time refresh reads and writes."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def dirty(self, *, envs: Collection[str | None] | None = None, limit: int = 10_000) -> dict[StreamKey, str]:
+        """Streams whose lead time is stale (in ``envs`` when given), with their tokens."""
+        stmt = select(lead_time_dirty.c.service, lead_time_dirty.c.env_key, lead_time_dirty.c.token)
+        if envs is not None:
+            stmt = stmt.where(lead_time_dirty.c.env_key.in_(sorted({env_key(e) for e in envs})))
+        with self.backend.reader.connect() as conn:
+            rows = conn.execute(stmt.order_by(lead_time_dirty.c.env_key, lead_time_dirty.c.service).limit(limit))
+            return {(service, env_from_key(key)): token for service, key, token in rows}
+
+    def history(self, stream: StreamKey) -> list[Deployment]:
+        """The stream's deployments with git data, in canonical order (finished, started, id)."""
+        stmt = (
+            select(*DEPLOYMENT_COLUMNS)
+            .where(*_in_stream(stream), deployments.c.commit_sha.is_not(None))
+            .order_by(deployments.c.finished_at, deployments.c.started_at, deployments.c.id)
+        )
+        with self.backend.reader.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [deployment_from(row) for row in rows]
+
+    def records(self, stream: StreamKey) -> dict[str, DeploymentLeadTime]:
+        """The stored records of the stream's deployments."""
+        with self.backend.reader.connect() as conn:
+            return load_records(conn, and_(*_in_stream(stream)))
+
+    def write(
+        self,
+        stream: StreamKey,
+        token: str,
+        *,
+        save: Collection[DeploymentLeadTime],
+        remove: Collection[str],
+        shipped_changed: bool,
+    ) -> bool:
+        """Store a stream's new records unless it was written to since ``token`` was read; False then."""
+        service, env = stream
+        where = (lead_time_dirty.c.service == service, lead_time_dirty.c.env_key == env_key(env))
+        try:
+            with self.backend.write() as conn:
+                # Deployment rows first, the stale row after, dirty streams last: the order deployment writers use.
+                alive = set(conn.execute(select(deployments.c.id).where(*_in_stream(stream))).scalars())
+                delete_records(conn, remove)
+                save_records(conn, [r for r in save if r.deployment_id in alive])
+                if not conn.execute(delete(lead_time_dirty).where(*where, lead_time_dirty.c.token == token)).rowcount:
+                    raise _Conflict  # written to since the token was read: these records may be stale
+                if shipped_changed:
+                    mark_dirty(conn, self.backend, {stream: 0})
+        except (_Conflict, IntegrityError):
+            return False  # an IntegrityError: a deployment was deleted meanwhile, and its stream is stale again
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+                return False
+            raise
+        return True
+
+    def fingerprint(self) -> str | None:
+        """The fingerprint of the settings and sources stored lead time was computed with."""
+        with self.backend.reader.connect() as conn:
+            found: str | None = conn.execute(
+                select(derived_settings.c.value).where(derived_settings.c.name == FINGERPRINT)
+            ).scalar_one_or_none()
+        return found
+
+    def invalidate(self, fingerprint: str) -> None:
+        """Mark every stream stale and record the fingerprint the next refreshes compute with."""
+        with self.backend.write() as conn:
+            every = (
+                select(deployment_streams.c.service, deployment_streams.c.env_key, literal(new_token()))
+                .where(true())  # keeps SQLite from reading ON CONFLICT as part of the SELECT
+                .distinct()
+            )
+            stmt = self.backend.upsert(lead_time_dirty).from_select(["service", "env_key", "token"], every)
+            keys = [lead_time_dirty.c.service, lead_time_dirty.c.env_key]
+            conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={"token": stmt.excluded.token}))
+            row = {"name": FINGERPRINT, "value": fingerprint}
+            upsert = self.backend.upsert(derived_settings).values(**row)
+            conn.execute(upsert.on_conflict_do_update(index_elements=[derived_settings.c.name], set_=row))
+
+    def retry_repository(self, repository_id: str) -> int:
+        """Mark stale the streams of ``repository_id`` holding records a new upload may complete; how many."""
+        statuses = sorted(s.value for s in RETRY_STATUSES)
+        stmt = (
+            select(deployments.c.service, deployments.c.env)
+            .join(deployment_lead_times, deployment_lead_times.c.deployment_id == deployments.c.id)
+            .where(deployments.c.repository_id == repository_id, deployment_lead_times.c.status.in_(statuses))
+            .distinct()
+        )
+        with self.backend.write() as conn:
+            streams = [(service, env) for service, env in conn.execute(stmt)]
+            mark_lead_time_dirty(conn, self.backend, streams)
+        return len(streams)
