@@ -8,15 +8,12 @@ from doralens.domain.attribution import attribute_failures
 from doralens.domain.buckets import Interval, Window
 from doralens.domain.changefailure import detect_change_failures
 from doralens.domain.metrics import (
-    LEAD_TIME_UNAVAILABLE,
-    Unavailable,
     change_failure_rate,
     change_failure_rate_series,
     deploy_days_per_week,
     deployment_count_series,
     deployment_frequency,
     deployment_frequency_from_aggregates,
-    lead_time,
     rework_rate,
     rework_rate_series,
     time_to_restore,
@@ -207,14 +204,6 @@ def test_rework_rate_per_week() -> None:
         (0, 0),
         (1, 2),
     ]
-
-
-def test_lead_time_is_unavailable_with_a_reason() -> None:
-    assert lead_time() == Unavailable(metric="change_lead_time", reason=LEAD_TIME_UNAVAILABLE)
-    assert "git" in lead_time().reason
-
-
-# --- from events to metrics -----------------------------------------------------------------------
 
 
 def test_hotfix_after_a_failure_from_events_to_metrics() -> None:

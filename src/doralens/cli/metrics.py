@@ -14,14 +14,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from doralens.api.serialize import deployment_object, failure_object
+from doralens.api.metrics import event_object
 from doralens.cli.common import fail, load_settings, opened_store, out
 from doralens.cli.explain_table import events_table
 from doralens.errors import ValidationFailed
 from doralens.gitdata.service import engine_config
 from doralens.metrics.compute import compute_metrics
 from doralens.metrics.config import EngineConfig
-from doralens.metrics.events import DeploymentEvent, list_metric_events
+from doralens.metrics.events import list_metric_events
 from doralens.metrics.report import report_json
 from doralens.metrics.request import METRICS, MetricName, MetricsRequest, build_request
 
@@ -175,7 +175,8 @@ def _table(body: dict[str, Any]) -> Table:
     for group, blocks in _groups(body):
         for name, block in blocks.items():
             tier = block.get("tier")
-            note = block.get("reason") if block.get("available", True) else block["reason"]
+            left_out = [f"{v['count']} {k}" for k, v in block.get("left_out", {}).items() if v["count"]]
+            note = "; ".join(filter(None, [block.get("reason"), ", ".join(left_out)]))
             row = [name, _shown(block), tier["level"] if tier else "", str(block.get("n", "")), note or ""]
             table.add_row(*([group] if grouped else []), *row)
     return table
@@ -242,12 +243,7 @@ def explain(
         except ValidationFailed as exc:
             raise fail("; ".join(p.detail for p in exc.problems), 2) from None
     block = body["metrics"][name]
-    data = [
-        deployment_object(i.deployment, i.verdict, i.attributions)
-        if isinstance(i, DeploymentEvent)
-        else failure_object(i.failure, i.attributions)
-        for i in page.items
-    ]
+    data = [event_object(i) for i in page.items]
     if as_json:
         typer.echo(json.dumps({"metric": block, "data": data}, indent=2))
         return

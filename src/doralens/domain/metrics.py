@@ -3,8 +3,8 @@
 A deployment counts in the window (or bucket) containing its ``finished_at``, a failure in the one containing
 its ``started_at``. Inputs may hold events outside the window (history that detection needed): each function
 filters. Every value carries its sample size, its numerator and denominator where it has them, and an
-insufficient flag. Failed deployment recovery time lives in ``recovery.py``. Change lead time waits for git
-data and is reported as unavailable with the reason.
+insufficient flag. Failed deployment recovery time lives in ``recovery.py``; change lead time, which needs git
+data, in ``doralens.gitdata.leadtime``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from doralens.domain.stats import (
 )
 
 DAYS_PER_WEEK = 7
-LEAD_TIME_UNAVAILABLE = "change lead time needs commit data from git, which doralens does not read yet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +82,6 @@ class TimeToRestore:
     distribution: Distribution
     resolved: int
     open: int
-
-
-@dataclass(frozen=True, slots=True)
-class Unavailable:
-    """A metric that cannot be computed at all, and why."""
-
-    metric: str
-    reason: str
 
 
 def deploy_days_per_week(deploy_days: Collection[int], *, window: Window) -> list[int]:
@@ -239,8 +230,3 @@ def rework_rate_series(
     return map_buckets(
         groups, window, lambda items, part: rework_rate(items, verdicts=verdicts, window=part, min_n=min_n)
     )
-
-
-def lead_time() -> Unavailable:
-    """Change lead time: unavailable until commit data is read (a later piece of work)."""
-    return Unavailable(metric="change_lead_time", reason=LEAD_TIME_UNAVAILABLE)

@@ -16,9 +16,7 @@ from doralens.domain.metrics import (
     ChangeFailureRate,
     DeploymentFrequency,
     TimeToRestore,
-    Unavailable,
     deployment_frequency_from_aggregates,
-    lead_time,
 )
 from doralens.domain.recovery import RecoveryTime
 from doralens.domain.stats import Rate, rate
@@ -30,6 +28,7 @@ from doralens.domain.tiers import (
 )
 from doralens.metrics.config import EngineConfig
 from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_rows
+from doralens.metrics.leadtime import LeadTimeResult, lead_time_result, read_lead_times
 from doralens.metrics.refresh import refresh
 from doralens.metrics.request import METRICS, MetricName, MetricsRequest
 from doralens.store.base import EventStore
@@ -92,7 +91,7 @@ class GroupResult:
 
     group: str | None
     deployment_frequency: FrequencyResult | None = None
-    change_lead_time: Unavailable | None = None
+    change_lead_time: LeadTimeResult | None = None
     change_failure_rate: FailureRateResult | None = None
     failed_deployment_recovery_time: RecoveryResult | None = None
     deployment_rework_rate: ReworkResult | None = None
@@ -147,7 +146,8 @@ def compute_metrics(
             if store.computes_percentiles
             else summaries_from_rows(store.recovery_durations(scope), starts)
         )
-    keys = set(counts) | set(restore or {}) | set(recovery or {})
+    lead = read_lead_times(store, request, spans) if "change_lead_time" in wanted else None
+    keys = set(counts) | set(restore or {}) | set(recovery or {}) | (lead.groups if lead else set())
     if request.group_by is None:
         keys = {None}
     results = []
@@ -156,7 +156,7 @@ def compute_metrics(
         result = GroupResult(
             group=key,
             deployment_frequency=_frequency(count, request, spans) if "deployment_frequency" in wanted else None,
-            change_lead_time=lead_time() if "change_lead_time" in wanted else None,
+            change_lead_time=lead_time_result(lead, key, request, spans, config) if lead is not None else None,
             change_failure_rate=_failure_rate(count, request, spans, config)
             if "change_failure_rate" in wanted
             else None,

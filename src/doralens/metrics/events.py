@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from doralens.domain.events import Deployment, Failure
-from doralens.domain.metrics import LEAD_TIME_UNAVAILABLE
 from doralens.errors import ValidationFailed
+from doralens.gitdata.leadtime import DeploymentLeadTime
 from doralens.metrics.config import EngineConfig
+from doralens.metrics.leadtime import LEAD_TIME_SUBSETS, lead_time_deployments
 from doralens.metrics.refresh import refresh
 from doralens.metrics.request import MetricName, MetricsRequest
 from doralens.store.base import EventStore
@@ -41,6 +42,7 @@ _SUBSETS: dict[str, dict[str, tuple[Kind, str]]] = {
         "measured": ("deployment", "recovered"),
     },
     "time_to_restore": {"all": ("failure", "all"), "resolved": ("failure", "resolved"), "open": ("failure", "open")},
+    "change_lead_time": {name: ("deployment", name) for name in LEAD_TIME_SUBSETS},
 }
 
 
@@ -51,6 +53,7 @@ class DeploymentEvent:
     deployment: Deployment
     verdict: StoredVerdict
     attributions: list[StoredAttribution]
+    lead_time: DeploymentLeadTime | None = None
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,6 @@ def list_metric_events(
     offset: int = 0,
 ) -> EventsPage:
     """The events (newest first) that the metric counted in the question's window with its filters."""
-    if metric == "change_lead_time":
-        raise ValidationFailed.at("/path/metric", LEAD_TIME_UNAVAILABLE)
     choices = _SUBSETS[metric]
     if subset not in choices:
         raise ValidationFailed.at("/query/subset", f"must be one of {', '.join(choices)}")
@@ -102,12 +103,13 @@ def list_metric_events(
     kind, narrowed = choices[subset]
     scope = request.scope()
     items: list[DeploymentEvent | FailureEvent] = []
-    if kind == "deployment":
+    if metric == "change_lead_time":
+        shipped, records = lead_time_deployments(store, request, narrowed, limit=limit, offset=offset)
+        verdicts = store.verdicts_of([d.id for d in shipped])
+        items.extend(_deployment_events(store, [(d, verdicts.get(d.id, StoredVerdict())) for d in shipped], records))
+    elif kind == "deployment":
         rows = store.metric_deployments(scope, subset=_deployment_subset(narrowed), limit=limit, offset=offset)
-        links: dict[str, list[StoredAttribution]] = {}
-        for attribution in store.attributions_to([d.id for d, _ in rows]):
-            links.setdefault(attribution.deployment_id or "", []).append(attribution)
-        items.extend(DeploymentEvent(d, v, links.get(d.id, [])) for d, v in rows)
+        items.extend(_deployment_events(store, rows, {}))
     else:
         found = store.metric_failures(scope, subset=_failure_subset(narrowed), limit=limit, offset=offset)
         by_failure: dict[str, list[StoredAttribution]] = {}
@@ -115,6 +117,15 @@ def list_metric_events(
             by_failure.setdefault(attribution.failure_id, []).append(attribution)
         items.extend(FailureEvent(f, by_failure.get(f.id, [])) for f in found)
     return EventsPage(metric, subset, kind, items, limit, offset)
+
+
+def _deployment_events(
+    store: EventStore, rows: list[tuple[Deployment, StoredVerdict]], records: dict[str, DeploymentLeadTime]
+) -> list[DeploymentEvent]:
+    links: dict[str, list[StoredAttribution]] = {}
+    for attribution in store.attributions_to([d.id for d, _ in rows]):
+        links.setdefault(attribution.deployment_id or "", []).append(attribution)
+    return [DeploymentEvent(d, v, links.get(d.id, []), records.get(d.id)) for d, v in rows]
 
 
 def _deployment_subset(name: str) -> DeploymentSubset:

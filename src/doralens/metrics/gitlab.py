@@ -4,10 +4,10 @@ and a group a team.
 Values per bucket: ``deployment_frequency`` the number of deployments; ``change_failure_rate`` the headline change
 failure rate as a ratio (GitLab divides incidents by deployments: that is our incident ratio, which
 ``DORALENS_INCIDENT_RATIO_HEADLINE`` makes the headline); ``time_to_restore_service`` the median seconds failures
-stayed open; ``lead_time_for_changes`` null until git data exists. A value withheld for insufficient data is null,
-as is a rate without deployments. Monthly values are computed over the month's events, not from daily medians.
-Environment tiers are guessed from env names the way GitLab guesses them (see ``environment_tier``); deployments
-without an env belong to no tier.
+stayed open; ``lead_time_for_changes`` the median seconds from commit to deployment. A value withheld for
+insufficient data is null, as is a rate without deployments. Monthly values are computed over the month's events,
+not from daily medians. Environment tiers are guessed from env names the way GitLab guesses them (see
+``environment_tier``); deployments without an env belong to no tier.
 """
 
 from __future__ import annotations
@@ -135,6 +135,9 @@ def _values(group: GroupResult, metric: MetricName, size: int) -> tuple[list[Any
     elif metric == "time_to_restore" and group.time_to_restore is not None:
         values = [_seconds(p.value.distribution.median) for p in group.time_to_restore.series]
         headline = _seconds(group.time_to_restore.headline.distribution.median)
+    elif metric == "change_lead_time" and group.change_lead_time is not None:
+        values = [_seconds(p.value.distribution.median) for p in group.change_lead_time.series]
+        headline = _seconds(group.change_lead_time.headline.distribution.median)
     else:
         values = [None] * size
         headline = None

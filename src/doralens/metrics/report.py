@@ -8,11 +8,12 @@ the events behind it; series points are clipped to the window.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 from doralens.domain.buckets import SeriesPoint, Window
-from doralens.domain.metrics import TimeToRestore, Unavailable
+from doralens.domain.metrics import TimeToRestore
 from doralens.domain.recovery import RecoveryTime
 from doralens.domain.stats import Distribution, Rate
 from doralens.domain.tiers import TierResult, report_note
@@ -26,6 +27,7 @@ from doralens.metrics.compute import (
     RestoreResult,
     ReworkResult,
 )
+from doralens.metrics.leadtime import lead_time_json
 from doralens.metrics.request import MetricName, MetricsRequest
 
 EVENTS_PATH = "/api/v1/metrics/{metric}/events"
@@ -212,17 +214,15 @@ def _rework(report: MetricsReport, result: ReworkResult) -> dict[str, Any]:
     }
 
 
-def _unavailable(value: Unavailable) -> dict[str, Any]:
-    return {"available": False, "reason": value.reason, "value": None, "unit": "seconds", "n": 0, "tier": None}
-
-
 def group_json(report: MetricsReport, group: GroupResult) -> dict[str, Any]:
     """The metrics of one group, by name, in the order the API documents them."""
     blocks: dict[str, Any] = {}
     if group.deployment_frequency is not None:
         blocks["deployment_frequency"] = _frequency(report, group.deployment_frequency)
     if group.change_lead_time is not None:
-        blocks["change_lead_time"] = _unavailable(group.change_lead_time)
+        link = partial(events_link, report.request, "change_lead_time")
+        result = group.change_lead_time
+        blocks["change_lead_time"] = lead_time_json(result, report.spans, tier_json(result.tier), link)
     if group.change_failure_rate is not None:
         blocks["change_failure_rate"] = _failure_rate(report, group.change_failure_rate)
     if group.failed_deployment_recovery_time is not None:

@@ -1,0 +1,123 @@
+"""Change lead time over a metric scope, in SQL: per-commit lead times, deployments counted by lead-time status,
+and the deployments behind the numbers.
+
+A commit counts in the bucket of the deployment that shipped it (by ``finished_at``). Percentiles come from
+PostgreSQL's ``percentile_cont`` where it can (the aggregate query the other durations use), otherwise from the
+one sorted column. Deployments without a record are ``no_git`` (no sha sent) or ``pending`` (not computed yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, select
+
+from doralens.domain.events import Deployment
+from doralens.store.aggregates import SqlAggregateStore, bucket_index, deployment_conditions
+from doralens.store.dialect import Backend
+from doralens.store.records import DurationAggregate, DurationRow, MetricScope
+from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
+from doralens.store.schema import deployment_commits, deployment_lead_times, deployments
+
+NO_GIT = "no_git"
+PENDING = "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadTimeCount:
+    """Deployments of one group, bucket and lead-time status; how many shipped commits, how many were truncated."""
+
+    group: str | None
+    bucket: int
+    status: str
+    deployments: int
+    with_commits: int
+    truncated: int
+
+
+def _group(scope: MetricScope) -> ColumnElement[Any]:
+    return (deployments.c[scope.group_by] if scope.group_by else literal(None)).label("grp")
+
+
+class SqlLeadTimeMetrics(SqlAggregateStore):
+    """Lead-time reads for the metrics engine."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def lead_time_rows(self, scope: MetricScope) -> list[DurationRow]:
+        """Per commit counted in the scope: its deployment's ``finished_at`` and its lead time, by lead time."""
+        stmt = (
+            select(_group(scope), deployments.c.finished_at, deployment_commits.c.lead_time)
+            .select_from(deployments.join(deployment_commits, deployment_commits.c.deployment_id == deployments.c.id))
+            .where(*deployment_conditions(scope))
+            .order_by(deployment_commits.c.lead_time)
+        )
+        with self.backend.reader.connect() as conn:
+            return [DurationRow(g, at, lead) for g, at, lead in conn.execute(stmt)]
+
+    def lead_time_aggregates(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[DurationAggregate]:
+        """Lead-time aggregates per group and bucket and per group (PostgreSQL only)."""
+        inner = (
+            select(
+                _group(scope),
+                bucket_index(deployments.c.finished_at, bucket_starts).label("bucket"),
+                deployment_commits.c.lead_time.label("dur"),
+                literal(None).label("status"),
+            )
+            .select_from(deployments.join(deployment_commits, deployment_commits.c.deployment_id == deployments.c.id))
+            .where(*deployment_conditions(scope))
+            .subquery()
+        )
+        return self._aggregates(inner)
+
+    def lead_time_counts(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[LeadTimeCount]:
+        """Deployments of the scope per group, bucket and lead-time status."""
+        record = deployment_lead_times.c
+        status = case(
+            (record.status.is_not(None), record.status),
+            (deployments.c.commit_sha.is_(None), literal(NO_GIT)),
+            else_=literal(PENDING),
+        )
+        inner = (
+            select(
+                _group(scope),
+                bucket_index(deployments.c.finished_at, bucket_starts).label("bucket"),
+                status.label("status"),
+                case((record.commit_count > 0, 1), else_=0).label("shipped"),
+                case((record.truncated, 1), else_=0).label("cut"),
+            )
+            .select_from(deployments.outerjoin(deployment_lead_times, record.deployment_id == deployments.c.id))
+            .where(*deployment_conditions(scope))
+            .subquery()
+        )
+        stmt = select(
+            inner.c.grp, inner.c.bucket, inner.c.status, func.count(), func.sum(inner.c.shipped), func.sum(inner.c.cut)
+        ).group_by(inner.c.grp, inner.c.bucket, inner.c.status)
+        with self.backend.reader.connect() as conn:
+            return [
+                LeadTimeCount(g, int(b), s, int(n), int(shipped or 0), int(cut or 0))
+                for g, b, s, n, shipped, cut in conn.execute(stmt)
+            ]
+
+    def lead_time_deployments(
+        self, scope: MetricScope, *, statuses: Collection[str] | None, limit: int, offset: int
+    ) -> list[Deployment]:
+        """Deployments of the scope with a lead-time record (of ``statuses``, when given), newest first."""
+        record = deployment_lead_times.c
+        conditions = deployment_conditions(scope)
+        if statuses is not None:
+            conditions.append(record.status.in_(sorted(statuses)))
+        stmt = (
+            select(*DEPLOYMENT_COLUMNS)
+            .select_from(deployments.join(deployment_lead_times, record.deployment_id == deployments.c.id))
+            .where(*conditions)
+            .order_by(deployments.c.finished_at.desc(), deployments.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.backend.reader.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [deployment_from(row) for row in rows]
