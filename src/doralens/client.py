@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -25,6 +25,8 @@ from doralens.errors import ConfigError, DoralensError
 
 DEPLOYMENT_PATH = "/api/v2/dora/deployment"
 FAILURE_PATH = "/api/v2/dora/failure"
+COMMITS_PATH = "/api/v1/git/commits"
+BASELINE_PATH = "/api/v1/git/baseline"
 
 
 class DeliveryError(DoralensError):
@@ -167,6 +169,20 @@ class DoralensClient:
     def send_failure(self, body: Mapping[str, Any]) -> Delivered:
         """POST a failure create body; return the stored (or merged-into) failure's id."""
         return self._created(self._request("POST", FAILURE_PATH, body))
+
+    def upload_commits(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST one batch of commit metadata; return the answer's ``data.attributes``."""
+        response, _ = self._request("POST", COMMITS_PATH, body)
+        attributes = _json(response).get("data", {}).get("attributes")
+        return attributes if isinstance(attributes, dict) else {}
+
+    def git_baseline(self, service: str, env: str | None) -> str | None:
+        """The sha of the service's latest deployment with git data in ``env``, as the server knows it."""
+        query = urlencode({"service": service, **({"env": env} if env else {})})
+        response, _ = self._request("GET", f"{BASELINE_PATH}?{query}", None)
+        attributes = _json(response).get("data", {}).get("attributes") or {}
+        sha = attributes.get("commit_sha") if isinstance(attributes, dict) else None
+        return sha if isinstance(sha, str) and sha else None
 
     def get_failure(self, failure_id: str) -> dict[str, Any]:
         """Read one failure's attributes (needs an application key)."""

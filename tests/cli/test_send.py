@@ -212,7 +212,18 @@ def test_503_twice_then_200_is_retried_with_the_same_body(clean_env: None, check
         began = time.monotonic()
         result = CliRunner().invoke(
             app,
-            ["deployment", "--service", "web", "--started-at", "now", "--retry-backoff", "0.1", "--json"],
+            # No commit upload: the fake server answers the deployment only.
+            [
+                "deployment",
+                "--service",
+                "web",
+                "--started-at",
+                "now",
+                "--retry-backoff",
+                "0.1",
+                "--json",
+                "--no-upload-commits",
+            ],
             env={"DORALENS_URL": fake.url, "DD_API_KEY": "k" * 32},
         )
         elapsed = time.monotonic() - began
@@ -225,6 +236,38 @@ def test_503_twice_then_200_is_retried_with_the_same_body(clean_env: None, check
     assert bodies[0] == bodies[1] == bodies[2]  # one id, so a lost answer cannot create a second deployment
     assert all(request["headers"]["dd-api-key"] == "k" * 32 for request in fake.requests)
     assert all(f"{SECRET}@" not in json.dumps(body) for body in bodies)
+
+
+def test_a_deployment_in_a_checkout_uploads_its_commits_first(clean_env: None, checkout: str) -> None:
+    created = {"data": {"id": "abcdef0123456789", "type": "dora_deployment"}}
+    baseline = {"data": {"type": "git_baseline", "attributes": {"commit_sha": None}}}
+    uploaded = {"data": {"type": "git_commit_upload", "attributes": {"added": 1}}}
+    with FakeServer([(200, baseline), (200, uploaded), (200, created)]) as fake:
+        env = {"DORALENS_URL": fake.url, "DD_API_KEY": "k" * 32, "DD_ENV": "prod"}
+        result = CliRunner().invoke(app, ["deployment", "--service", "web", "--started-at", "now"], env=env)
+    assert result.exit_code == 0, result.output
+    paths = [request["path"] for request in fake.requests]
+    assert paths == ["/api/v1/git/baseline?service=web&env=prod", "/api/v1/git/commits", "/api/v2/dora/deployment"]
+    upload = fake.requests[1]["body"]
+    assert (upload["repository_url"], [c["sha"] for c in upload["commits"]]) == (CLEAN, [checkout])
+    assert SECRET not in json.dumps(upload)
+    assert "uploaded 1 commits" in result.stderr
+
+
+def test_a_failed_upload_still_sends_the_deployment(clean_env: None, checkout: str) -> None:
+    created = {"data": {"id": "abcdef0123456789", "type": "dora_deployment"}}
+    baseline = {"data": {"type": "git_baseline", "attributes": {"commit_sha": None}}}
+    with FakeServer([(200, baseline), (413, {"errors": ["too large"]}), (200, created)]) as fake:
+        env = {"DORALENS_URL": fake.url, "DD_API_KEY": "k" * 32}
+        args = ["deployment", "--service", "web", "--started-at", "now"]
+        explicit = CliRunner().invoke(app, [*args, "--upload-commits"], env=env)
+    assert explicit.exit_code == 3  # the deployment went, the upload asked for did not
+    assert fake.requests[-1]["path"] == "/api/v2/dora/deployment"
+    assert "warning: commit upload failed" in explicit.stderr
+    with FakeServer([(200, baseline), (413, {"errors": ["too large"]}), (200, created)]) as fake:
+        implicit = CliRunner().invoke(app, args, env={**env, "DORALENS_URL": fake.url})
+    assert implicit.exit_code == 0  # by default an upload is best effort
+    assert "warning: commit upload failed" in implicit.stderr
 
 
 def test_resolving_an_unknown_id_exits_1_saying_so(clean_env: None) -> None:
@@ -271,7 +314,7 @@ def test_connection_refused_exits_1_after_bounded_retries(clean_env: None) -> No
         (["deployment", "--service", "w", "--started-at", "now", "--finished-at", "1h"], "--started-at: must not be"),
         (["deployment", "--service", "w", "--started-at", "now", "--custom-tags", "a:1,oops"], "--custom-tags 'oops'"),
         (["deployment", "--service", "w", "--started-at", "now", "--git-commit-sha", "abc"], "--git-repository-url"),
-        (["deployment", "--service", "w", "--started-at", "now", "--upload-commits"], "not available yet"),
+        (["deployment", "--service", "w", "--started-at", "now", "--upload-commits", "--skip-git"], "needs git data"),
         (["failure", "start", "--env", "prod"], "--service (repeatable) or the --team"),
         (["failure", "start", "--team", "t", "--id", "short"], "--id: must be 16 to 128"),
         (["failure", "resolve", "--service", "web"], "without --id, give the same --service"),

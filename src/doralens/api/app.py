@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import doralens
-from doralens.api import attribution, datadog, datadog_manage, datadog_read, errors, gitlab, health, metrics, webhooks
+from doralens.api import (
+    attribution,
+    datadog,
+    datadog_manage,
+    datadog_read,
+    errors,
+    git,
+    gitlab,
+    health,
+    metrics,
+    webhooks,
+)
 from doralens.api.auth import KeyChecker
 from doralens.config import Settings
 from doralens.gitdata.service import engine_config
@@ -18,7 +29,7 @@ from doralens.store.base import EventStore
 
 def create_app(settings: Settings, store: EventStore, *, background_refresh: bool = False) -> FastAPI:
     """Wire routes, error handlers and state; ``background_refresh`` keeps derived state fresh in a thread."""
-    engine, git = engine_config(settings, store.backend)
+    engine, git_data = engine_config(settings, store.backend)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -44,7 +55,7 @@ def create_app(settings: Settings, store: EventStore, *, background_refresh: boo
     app.state.store = store
     app.state.keys = KeyChecker(store)
     app.state.engine = engine
-    app.state.git = git
+    app.state.git = git_data
     errors.install(app)
     app.include_router(health.router)
     app.include_router(datadog.router)
@@ -54,6 +65,7 @@ def create_app(settings: Settings, store: EventStore, *, background_refresh: boo
     app.include_router(metrics.router)
     app.include_router(attribution.router)
     app.include_router(gitlab.router)
+    app.include_router(git.router)
     return app
 
 

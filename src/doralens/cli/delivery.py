@@ -1,7 +1,8 @@
 """What the send commands share: delivery options, client-side validation, sending, and printing the outcome.
 
 Exit codes: 0 sent (or printed, with --dry-run); 1 the server rejected the event or could not be reached in the
-retry budget; 2 a usage problem found before anything was sent (a bad flag, a missing URL or key).
+retry budget; 2 a usage problem found before anything was sent (a bad flag, a missing URL or key); 3 the
+deployment was sent but the commit upload that ``--upload-commits`` asked for failed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from doralens.errors import ConfigError, ValidationFailed
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
-EXIT_CODES = "Exit codes: 0 sent (or printed by --dry-run), 1 rejected or unreachable, 2 usage error (nothing sent)."
+EXIT_UPLOAD_FAILED = 3
+EXIT_CODES = (
+    "Exit codes: 0 sent (or printed by --dry-run), 1 rejected or unreachable, 2 usage error (nothing sent), "
+    "3 deployment sent but the commit upload asked for by --upload-commits failed."
+)
 PANEL = "Delivery"
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 

@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
+from doralens.cli.commits import upload_commits as send_commits
 from doralens.cli.delivery import (
     EXIT_CODES,
+    EXIT_UPLOAD_FAILED,
     AsJson,
     Attempts,
     Backoff,
@@ -80,14 +82,6 @@ def _explicit_git(url: str | None, sha: str | None) -> dict[str, str] | None:
     return drop_empty({"repository_url": sanitize_repository_url(url) if url else None, "commit_sha": sha})
 
 
-def _upload_commits(git: dict[str, str] | None) -> None:
-    """Upload the commit metadata change lead time needs, before the deployment that ships it (not built yet)."""
-    # The commit upload (format, collection with git, endpoint) is being built with the lead-time work in
-    # doralens.gitdata; once it lands, this collects the commits reachable from git["commit_sha"] and POSTs them.
-    # Until then the flag refuses to run rather than pretend to upload.
-    raise usage_error("--upload-commits is not available yet: the commit-metadata upload is still being built")
-
-
 def deployment(
     started_at: Annotated[str, typer.Option(help="When the deployment started: Unix s/ms/ns, ISO 8601, or 15m.")],
     service: Annotated[str | None, typer.Option(envvar="DD_SERVICE", help="The deployed service.")] = None,
@@ -104,9 +98,14 @@ def deployment(
         bool, typer.Option("--skip-git", help="Send no git data (change lead time will not cover it).")
     ] = False,
     upload_commits: Annotated[
-        bool,
-        typer.Option("--upload-commits", help="Also upload commit metadata for change lead time (not available yet)."),
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--upload-commits/--no-upload-commits",
+            help="Upload the commits deployed since the previous deployment, from the checkout, for change lead "
+            "time. Default: try when git data comes from a checkout, and only warn if that fails; "
+            "--upload-commits makes a failed upload exit 3 (after sending the deployment).",
+        ),
+    ] = None,
     dry: DryRun = False,
     output: OutputOpt = Output.text,
     as_json: AsJson = False,
@@ -124,8 +123,14 @@ def deployment(
     now = now_ns()
     started, finished = event_time(started_at, "--started-at", now), event_time(finished_at, "--finished-at", now)
     git = None if skip_git else _deployment_git(git_repository_url, git_commit_sha, git_dir)
-    if upload_commits:
-        _upload_commits(git)
+    if upload_commits and git is None:
+        raise usage_error("--upload-commits needs git data: drop --skip-git, or run it in the checkout")
+    uploaded = True
+    if upload_commits is not False and git is not None and not dry:
+        # Before the deployment, so that the server has the commits when it measures it.
+        uploaded = send_commits(
+            git, service=service, env=env, directory=git_dir, options=options, explicit=bool(upload_commits)
+        )
     attributes = {
         "service": service,
         "started_at": started,
@@ -139,6 +144,8 @@ def deployment(
         "id": deployment_id or new_deployment_id(),
     }
     deliver("deployment", attributes, options, lambda sent, to: f"sent deployment {sent.id} of {service} to {to}")
+    if upload_commits and not uploaded:
+        raise typer.Exit(EXIT_UPLOAD_FAILED)
 
 
 @failure_app.command("start", epilog=EXIT_CODES)

@@ -84,6 +84,18 @@ class SqlLeadTimeState:
             rows = conn.execute(stmt).all()
         return [deployment_from(row) for row in rows]
 
+    def latest_with_git(self, service: str, env: str | None) -> Deployment | None:
+        """The stream's most recent deployment with git data: the baseline of its next deployment."""
+        stmt = (
+            select(*DEPLOYMENT_COLUMNS)
+            .where(*_in_stream((service, env)), deployments.c.commit_sha.is_not(None))
+            .order_by(deployments.c.finished_at.desc(), deployments.c.started_at.desc(), deployments.c.id.desc())
+            .limit(1)
+        )
+        with self.backend.reader.connect() as conn:
+            row = conn.execute(stmt).first()
+        return deployment_from(row) if row else None
+
     def records(self, stream: StreamKey) -> dict[str, DeploymentLeadTime]:
         """The stored records of the stream's deployments."""
         with self.backend.reader.connect() as conn:
