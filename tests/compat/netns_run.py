@@ -10,8 +10,10 @@ over ``/etc/hosts`` (visible to this mount namespace only), starts ``doralens se
 waits until ``/healthz`` answers over verified TLS, runs ``datadog-ci`` with the given arguments and stops the
 server gracefully. When this process exits, the kernel ends whatever is left in the PID namespace.
 
-Files written to ``--workdir``: ``server.log``, ``datadog-ci.log`` and ``datadog-ci.exit`` (its exit code).
-Setup problems exit non-zero with a message on stderr.
+Files written to ``--workdir``: ``server.log``, ``datadog-ci.log`` and ``datadog-ci.exit`` (its exit code; the
+first non-zero one when ``+++`` separates several runs), and with ``--get PATH`` ``get.json``, the server's answer
+to that request (application key) after the runs. ``--server-env NAME=VALUE`` configures the server. Setup
+problems exit non-zero with a message on stderr.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import API_KEY, spawn, stop
+from tests.servers import API_KEY, APP_KEY, spawn, stop
 
 HOST = "api.dora.test"
 
@@ -69,7 +71,7 @@ def run_datadog_ci(binary: Path, args: list[str], port: int, ca: Path, workdir: 
         "DD_CI_SKIP_VERSION_BANNER": "1",
         "DISABLE_PLUGIN_AUTO_INSTALL": "1",
     }
-    with (workdir / "datadog-ci.log").open("wb") as out:
+    with (workdir / "datadog-ci.log").open("ab") as out:
         try:
             done = subprocess.run(
                 [str(binary), *args], env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
@@ -87,19 +89,33 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--datadog-ci", type=Path, required=True, help="the datadog-ci executable")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds datadog-ci may run")
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="datadog-ci arguments, after --")
+    parser.add_argument("--server-env", action="append", default=[], help="NAME=VALUE for the server; repeatable")
+    parser.add_argument("--get", help="a path to GET from the server after datadog-ci ran, saved as get.json")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="datadog-ci arguments, after --; +++ between runs")
     opts = parser.parse_args()
     workdir: Path = opts.workdir.resolve()
     args = opts.args[1:] if opts.args[:1] == ["--"] else opts.args
+    runs: list[list[str]] = [[]]
+    for arg in args:
+        if arg == "+++":
+            runs.append([])
+        else:
+            runs[-1].append(arg)
+    server_env = dict(item.split("=", 1) for item in opts.server_env)
 
     isolate_network(workdir)
     log = workdir / "server.log"
     tls = ("--certfile", str(workdir / "leaf.pem"), "--keyfile", str(workdir / "key.pem"))
-    server = spawn(opts.database_url, opts.port, log, *tls, DORALENS_LOG_LEVEL="info")
+    server = spawn(opts.database_url, opts.port, log, *tls, DORALENS_LOG_LEVEL="info", **server_env)
     try:
         wait_for_tls(opts.port, workdir / "ca.pem", server, log)
-        code = run_datadog_ci(opts.datadog_ci, args, opts.port, workdir / "ca.pem", workdir, opts.timeout)
-        (workdir / "datadog-ci.exit").write_text(f"{code}\n")
+        codes = [run_datadog_ci(opts.datadog_ci, a, opts.port, workdir / "ca.pem", workdir, opts.timeout) for a in runs]
+        (workdir / "datadog-ci.exit").write_text(f"{next((c for c in codes if c), 0)}\n")
+        if opts.get:
+            headers = {"DD-API-KEY": API_KEY, "DD-APPLICATION-KEY": APP_KEY}
+            url = f"https://{HOST}:{opts.port}{opts.get}"
+            answer = httpx.get(url, headers=headers, verify=ssl.create_default_context(cafile=workdir / "ca.pem"))
+            (workdir / "get.json").write_text(answer.text)
     finally:
         stop(server)
 

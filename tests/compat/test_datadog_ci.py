@@ -24,6 +24,8 @@ from sqlalchemy.engine import make_url
 
 from doralens.store.factory import open_store
 from doralens.store.schema import deployments, metadata
+from tests.builders import ts
+from tests.gitdata.gitrepo import Repo
 
 ROOT = Path(__file__).resolve().parents[2]
 DATADOG_CI = ROOT / "tests" / "compat" / "node" / "node_modules" / ".bin" / "datadog-ci"
@@ -32,6 +34,7 @@ ALLOW_SKIP = os.environ.get("DORALENS_TEST_ALLOW_SKIP_DATADOG_CI") == "1"
 PORT = 8443  # the namespace has its own, empty network: any port is free there
 
 SECRET = "secret-token"
+REPOSITORY = "https://github.com/acme/shop.git"
 SHA = "102836a25f5477e571c73d489b3f0f183687068e"
 STARTED_AT = 1_699_960_648  # --started-at takes Unix seconds ...
 FINISHED_AT_ISO = "2023-11-14T11:24:08Z"  # ... or ISO 8601 without fractions (datadog-ci rejects "08.123Z")
@@ -113,10 +116,9 @@ def _stored(database_url: str) -> tuple[list[dict[str, Any]], str]:
     return rows, dump
 
 
-@pytest.mark.slow
-def test_datadog_ci_deployment_is_stored(database_url: str, tmp_path: Path) -> None:
+def _run_in_namespace(database_url: str, workdir: Path, args: list[str], *options: str) -> str:
+    """Run datadog-ci with ``args`` against a server in the namespaces; return where the artifacts are."""
     _require_tools()
-    workdir = tmp_path / "datadog-ci"
     workdir.mkdir()
     _write_certificates(workdir)
     env = {
@@ -133,13 +135,21 @@ def test_datadog_ci_deployment_is_stored(database_url: str, tmp_path: Path) -> N
         f"--database-url={_reachable_in_namespace(database_url)}",
         f"--datadog-ci={DATADOG_CI}",
         "--timeout=120",
+        *options,
         "--",
-        *DATADOG_CI_ARGS,
+        *args,
     ]
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     (workdir / "netns_run.log").write_text(run.stdout + run.stderr)
     where = f"artifacts (server.log, datadog-ci.log, netns_run.log) in {workdir}"
     assert run.returncode == 0, f"the namespace runner failed: {run.stderr.strip()[-2000:]}\n{where}"
+    return where
+
+
+@pytest.mark.slow
+def test_datadog_ci_deployment_is_stored(database_url: str, tmp_path: Path) -> None:
+    workdir = tmp_path / "datadog-ci"
+    where = _run_in_namespace(database_url, workdir, DATADOG_CI_ARGS)
 
     output = (workdir / "datadog-ci.log").read_text(errors="replace")
     server_log = (workdir / "server.log").read_text(errors="replace")
@@ -167,3 +177,33 @@ def test_datadog_ci_deployment_is_stored(database_url: str, tmp_path: Path) -> N
         db_file = Path(make_url(database_url).database or "")
         for path in db_file.parent.glob(f"{db_file.name}*"):
             assert SECRET.encode() not in path.read_bytes(), f"the git credentials are in {path}"
+
+
+@pytest.mark.slow
+def test_datadog_ci_deployments_get_lead_time_from_the_repository_the_server_reads(
+    database_url: str, tmp_path: Path
+) -> None:
+    # c1 deployed 03-01 12:00; then c2, c3, c4 deployed 03-04 12:00: 50 h, 26 h and 2 h, median 26 h.
+    repo = Repo(tmp_path / "shop")
+    c1 = repo.commit("c1", "2024-03-01T10:00:00Z")
+    for name, day in (("c2", "02"), ("c3", "03"), ("c4", "04")):
+        c4 = repo.commit(name, f"2024-03-{day}T10:00:00Z")
+    common = ["dora", "deployment", "--service=shop-api", "--env=prod", "--git-repository-url=" + REPOSITORY]
+    args = [
+        *common, f"--started-at={ts('2024-03-01T11:55:00Z') // 10**9}", "--finished-at=2024-03-01T12:00:00Z",
+        f"--git-commit-sha={c1}", "+++",
+        *common, f"--started-at={ts('2024-03-04T11:55:00Z') // 10**9}", "--finished-at=2024-03-04T12:00:00Z",
+        f"--git-commit-sha={c4}",
+    ]  # fmt: skip
+    workdir = tmp_path / "datadog-ci"
+    where = _run_in_namespace(
+        database_url,
+        workdir,
+        args,
+        f"--server-env=DORALENS_GIT_REPOSITORIES=github.com/acme/shop={repo.path}",
+        "--get=/api/v1/metrics/change_lead_time?from=2024-03-01&to=2024-04-01&env=prod",
+    )
+    assert (workdir / "datadog-ci.exit").read_text().strip() == "0", where
+    block = json.loads((workdir / "get.json").read_text())["metrics"]["change_lead_time"]
+    assert (block["n"], block["deployments"], block["no_baseline"]) == (3, 1, 1), where
+    assert (block["median"], block["p90"]) == (26 * 3600.0, 45.2 * 3600), where
