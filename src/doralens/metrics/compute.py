@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, Window, buckets, day_number
+from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, Window, buckets
 from doralens.domain.metrics import (
     ChangeFailureRate,
     DeploymentFrequency,
@@ -29,11 +29,11 @@ from doralens.domain.tiers import (
     classify_recovery_time,
 )
 from doralens.metrics.config import EngineConfig
-from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_rows
+from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_samples
 from doralens.metrics.refresh import refresh
 from doralens.metrics.request import METRICS, MetricName, MetricsRequest
 from doralens.store.base import EventStore
-from doralens.store.records import DeploymentDay, FailureDay
+from doralens.store.records import DaySamples, DeploymentDay, FailureDay
 
 
 @dataclass(frozen=True)
@@ -129,24 +129,25 @@ def compute_metrics(
     spans = buckets(window, request.interval)
     starts = [b.start for b in spans]
     scope = request.scope()
-    origin = day_number(window.start) * NS_PER_DAY
+    # Deployment counts and (without percentile_cont) recovery times come from the same pass.
+    by_samples = "failed_deployment_recovery_time" in wanted and not store.computes_percentiles
     counted = {"deployment_frequency", "change_failure_rate", "deployment_rework_rate"} & set(wanted)
-    days = store.deployment_days(scope, origin=origin) if counted else []
-    failure_days = store.failure_days(scope, origin=origin) if "change_failure_rate" in wanted else []
-    counts = _counts(days, failure_days, spans, origin)
+    days = store.deployment_days(scope, recoveries=by_samples) if counted or by_samples else []
     restore = recovery = None
-    if "time_to_restore" in wanted:
-        restore = (
-            summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(spans))
-            if store.computes_percentiles
-            else summaries_from_rows(store.restore_durations(scope), starts)
-        )
-    if "failed_deployment_recovery_time" in wanted:
-        recovery = (
-            summaries_from_aggregates(store.recovery_aggregates(scope, bucket_starts=starts), len(spans))
-            if store.computes_percentiles
-            else summaries_from_rows(store.recovery_durations(scope), starts)
-        )
+    failure_days: list[FailureDay] = []
+    if "time_to_restore" in wanted and store.computes_percentiles:
+        restore = summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(spans))
+    elif "time_to_restore" in wanted:
+        samples = store.failure_samples(scope)  # one read gives the incident counts too
+        restore = summaries_from_samples(samples, starts)
+        failure_days = [FailureDay(s.group, s.day, s.rows, s.rows - s.measured) for s in samples]
+    if "change_failure_rate" in wanted and not failure_days:
+        failure_days = store.failure_days(scope)
+    if by_samples:
+        recovery = summaries_from_samples([_recovery_samples(d) for d in days if d.change_failures], starts)
+    elif "failed_deployment_recovery_time" in wanted:
+        recovery = summaries_from_aggregates(store.recovery_aggregates(scope, bucket_starts=starts), len(spans))
+    counts = _counts(days, failure_days, spans)
     keys = set(counts) | set(restore or {}) | set(recovery or {})
     if request.group_by is None:
         keys = {None}
@@ -171,27 +172,34 @@ def compute_metrics(
     return MetricsReport(request, wanted, clipped, results, refreshed.complete)
 
 
+def _recovery_samples(day: DeploymentDay) -> DaySamples:
+    return DaySamples(
+        day.group, day.day, day.change_failures, day.recovered, day.recoveries, day.not_recovered, day.inconsistent
+    )
+
+
 def _empty(size: int) -> _Counts:
     return _Counts([0] * size, [0] * size, [0] * size, [0] * size, set())
 
 
 def _counts(
-    days: list[DeploymentDay], failure_days: list[FailureDay], spans: list[Bucket], origin: int
+    days: list[DeploymentDay], failure_days: list[FailureDay], spans: list[Bucket]
 ) -> dict[str | None, _Counts]:
+    # A day belongs to the bucket holding its midnight; the window's first day may start before the window, but
+    # then its first bucket does too (buckets are calendar days, weeks and months, or the window itself).
     starts = [b.start for b in spans]
-    first_day = day_number(origin)
     found: dict[str | None, _Counts] = {}
     for day in days:
         count = found.setdefault(day.group, _empty(len(spans)))
-        index = bisect_right(starts, origin + day.day * NS_PER_DAY) - 1
+        index = max(0, bisect_right(starts, day.day * NS_PER_DAY) - 1)
         count.deployments[index] += day.deployments
         count.change_failures[index] += day.change_failures
         count.rework[index] += day.rework
         if day.deployments:
-            count.days.add(first_day + day.day)
+            count.days.add(day.day)
     for fday in failure_days:
         count = found.setdefault(fday.group, _empty(len(spans)))
-        count.failures[bisect_right(starts, origin + fday.day * NS_PER_DAY) - 1] += fday.failures
+        count.failures[max(0, bisect_right(starts, fday.day * NS_PER_DAY) - 1)] += fday.failures
     return found
 
 

@@ -29,6 +29,10 @@ from doralens.metrics.config import EngineConfig
 from doralens.store.base import EventStore
 from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
 
+# A batch is an env's dirty streams, split when they hold more deployments than this: one batch leaves no
+# neighbours to query candidates from, and the cap bounds the memory of a first refresh of a big database.
+BATCH_DEPLOYMENTS = 150_000
+# Up to this many streams go in one batch without counting their deployments first (the usual, incremental case).
 BATCH_STREAMS = 64
 MAX_ROUNDS = 20
 
@@ -56,7 +60,7 @@ def refresh(
         pending = {s: t for s, t in store.dirty_streams(envs=envs).items() if s not in done}
         if not pending:
             return RefreshReport(len(done), conflicts, True, time.perf_counter() - started)
-        for batch in _batches(pending):
+        for batch in _batches(store, pending):
             if refresh_streams(store=store, config=config, tokens=batch):
                 done.update(batch)
             else:
@@ -81,14 +85,26 @@ def _settle_settings(store: EventStore, config: EngineConfig) -> None:
         _checked.setdefault(store, set()).add(fingerprint)
 
 
-def _batches(pending: Mapping[StreamKey, str]) -> Iterator[dict[StreamKey, str]]:
+def _batches(store: EventStore, pending: Mapping[StreamKey, str]) -> Iterator[dict[StreamKey, str]]:
     by_env: dict[str | None, dict[StreamKey, str]] = {}
     for stream, token in pending.items():
         by_env.setdefault(stream[1], {})[stream] = token
     for streams in by_env.values():
-        keys = sorted(streams)
-        for start in range(0, len(keys), BATCH_STREAMS):
-            yield {k: streams[k] for k in keys[start : start + BATCH_STREAMS]}
+        keys = sorted(streams, key=lambda s: s[0])
+        if len(keys) <= BATCH_STREAMS:
+            yield streams
+            continue
+        sizes = store.stream_sizes(keys)
+        batch: dict[StreamKey, str] = {}
+        held = 0
+        for key in keys:
+            if batch and held + sizes[key] > BATCH_DEPLOYMENTS:
+                yield batch
+                batch, held = {}, 0
+            batch[key] = streams[key]
+            held += sizes[key]
+        if batch:
+            yield batch
 
 
 def refresh_streams(*, store: EventStore, config: EngineConfig, tokens: Mapping[StreamKey, str]) -> bool:
@@ -110,7 +126,7 @@ def refresh_streams(*, store: EventStore, config: EngineConfig, tokens: Mapping[
     wanted = {m.remediation.deployment_id for m in marks.values() if m.remediation and m.remediation.deployment_id}
     wanted |= {target for target in overrides.values() if target is not None}
     extras = store.deployments_by_id(wanted - own)
-    extras += [d for d in store.deployments_remediated_by(own) if d.id not in own]
+    extras += [d for d in store.deployments_remediated_by(streams) if d.id not in own]
 
     attributions = attribute_failures(
         failures,
