@@ -11,19 +11,16 @@ from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, Window, buckets
+from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, buckets
 from doralens.domain.metrics import (
     ChangeFailureRate,
-    DeploymentFrequency,
     TimeToRestore,
-    Unavailable,
     deployment_frequency_from_aggregates,
     lead_time,
 )
 from doralens.domain.recovery import RecoveryTime
-from doralens.domain.stats import Rate, rate
+from doralens.domain.stats import rate
 from doralens.domain.tiers import (
-    TierResult,
     classify_change_failure_rate,
     classify_deployment_frequency,
     classify_recovery_time,
@@ -32,82 +29,17 @@ from doralens.metrics.config import EngineConfig
 from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_samples
 from doralens.metrics.refresh import refresh
 from doralens.metrics.request import METRICS, MetricName, MetricsRequest
+from doralens.metrics.results import (
+    FailureRateResult,
+    FrequencyResult,
+    GroupResult,
+    MetricsReport,
+    RecoveryResult,
+    RestoreResult,
+    ReworkResult,
+)
 from doralens.store.base import EventStore
 from doralens.store.records import DaySamples, DeploymentDay, FailureDay
-
-
-@dataclass(frozen=True)
-class FrequencyResult:
-    """Deployment frequency: headline, tier, deployments per bucket."""
-
-    headline: DeploymentFrequency
-    tier: TierResult
-    series: list[SeriesPoint[int]]
-
-
-@dataclass(frozen=True)
-class FailureRateResult:
-    """Change failure rate (and incident ratio); ``by_incidents`` when the incident ratio is the headline."""
-
-    headline: ChangeFailureRate
-    by_incidents: bool
-    tier: TierResult
-    series: list[SeriesPoint[ChangeFailureRate]]
-
-    def value(self, point: ChangeFailureRate | None = None) -> Rate:
-        """The rate shown as the headline value (of the whole window, or of one point)."""
-        chosen = point or self.headline
-        return chosen.incident_ratio if self.by_incidents else chosen.rate
-
-
-@dataclass(frozen=True)
-class RestoreResult:
-    """Time to restore: headline, tier, per bucket."""
-
-    headline: TimeToRestore
-    tier: TierResult
-    series: list[SeriesPoint[TimeToRestore]]
-
-
-@dataclass(frozen=True)
-class RecoveryResult:
-    """Failed deployment recovery time: headline, tier, per bucket."""
-
-    headline: RecoveryTime
-    tier: TierResult
-    series: list[SeriesPoint[RecoveryTime]]
-
-
-@dataclass(frozen=True)
-class ReworkResult:
-    """Deployment rework rate: headline and per bucket (the reports give no tiers for it)."""
-
-    headline: Rate
-    series: list[SeriesPoint[Rate]]
-
-
-@dataclass(frozen=True)
-class GroupResult:
-    """The metrics asked for, of one group (``group`` None when the question is not grouped)."""
-
-    group: str | None
-    deployment_frequency: FrequencyResult | None = None
-    change_lead_time: Unavailable | None = None
-    change_failure_rate: FailureRateResult | None = None
-    failed_deployment_recovery_time: RecoveryResult | None = None
-    deployment_rework_rate: ReworkResult | None = None
-    time_to_restore: RestoreResult | None = None
-
-
-@dataclass(frozen=True)
-class MetricsReport:
-    """The answer to a metrics question; ``fresh`` is False only if writes kept racing the refresh."""
-
-    request: MetricsRequest
-    metrics: tuple[MetricName, ...]
-    spans: list[Window]  # the buckets of the series, clipped to the window
-    groups: list[GroupResult]
-    fresh: bool
 
 
 @dataclass
