@@ -85,7 +85,11 @@ class SqlEventStore(SqlFailureStore, SqlDerivedStore, SqlAggregateStore, SqlDril
             # Its stream, the one it left if its service or env changed, and those whose remediation it is.
             moved = [before] if before is not None else []
             touched: dict[StreamKey, int] = {}
-            touch(touched, [stream_key(deployment), *moved, *streams_remediated_by(conn, deployment.id)], now)
+            touch(
+                touched,
+                [stream_key(deployment), *moved, *streams_remediated_by(conn, deployment.id)],
+                deployment.finished_at,
+            )
             mark_dirty(conn, self.backend, touched)
         return deployment.id
 
