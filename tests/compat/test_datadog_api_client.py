@@ -270,3 +270,42 @@ def test_bad_remediation_type_is_a_bad_request(api: DORAMetricsApi, server: Live
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["detail"] == 'attribute "type" must be one of "rollback rollforward"'
+
+
+def _release(version: str, offset_hours: int) -> DORADeploymentRequest:
+    """A deployment of shop in prod without git data, so that versions tell releases apart."""
+    attributes = DORADeploymentRequestAttributes(
+        service="shop",
+        env="prod",
+        version=version,
+        started_at=T0 + offset_hours * HOUR - 10**9,
+        finished_at=T0 + offset_hours * HOUR,
+    )
+    return DORADeploymentRequest(data=DORADeploymentRequestData(attributes=attributes))
+
+
+def test_derived_attributes_still_parse(api: DORAMetricsApi) -> None:
+    """doralens's extra read attributes (verdicts, attributions) leave the client's models parsed."""
+    ids = [api.create_dora_deployment(body=_release(v, i)).data.id for i, v in enumerate(["v1", "v2", "v1"])]
+    fetched = api.get_dora_deployment(deployment_id=ids[1])
+    assert fetched._unparsed is False
+    assert fetched.data.attributes["change_failure"] is True
+    assert fetched.data.attributes["change_failure_reasons"] == ["rollback"]
+    assert fetched.data.attributes["remediation"] == {"type": "rollback", "id": ids[2]}
+    body = DORAFailureRequest(
+        data=DORAFailureRequestData(
+            attributes=DORAFailureRequestAttributes(services=["shop"], env="prod", started_at=T0 + 2 * HOUR + 10**9)
+        )
+    )
+    failure = api.get_dora_failure(failure_id=api.create_dora_failure(body=body).data.id)
+    assert failure._unparsed is False
+    assert [d["deployment_id"] for d in failure.data.attributes["attributed_deployments"]] == [ids[2]]
+    listed = api.list_dora_failures(
+        body=DORAListFailuresRequest(
+            data=DORAListFailuresRequestData(
+                attributes=DORAListFailuresRequestAttributes(limit=10),
+                type=DORAListFailuresRequestDataType.DORA_FAILURES_LIST_REQUEST,
+            )
+        )
+    )
+    assert listed._unparsed is False

@@ -75,7 +75,8 @@ def test_batches_of_one_stream_agree_with_one_batch(store: SqlEventStore, monkey
     refresh(store=store, config=EngineConfig())
     together = _state(store)
     _clear(store, events)
-    monkeypatch.setattr(refresh_module, "BATCH_STREAMS", 1)
+    monkeypatch.setattr(refresh_module, "BATCH_STREAMS", 0)  # always count, and
+    monkeypatch.setattr(refresh_module, "BATCH_DEPLOYMENTS", 1)  # put each stream in a batch of its own
     load(store, events)
     refresh(store=store, config=EngineConfig())
     assert _state(store) == together

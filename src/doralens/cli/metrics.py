@@ -5,18 +5,15 @@ Both ask the same question the HTTP API does, through the same functions, and ``
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from doralens.api.metrics import event_object
 from doralens.cli.common import fail, load_settings, opened_store, out
-from doralens.cli.explain_table import events_table
+from doralens.cli.render import events_table, metrics_table, shown, write_csv
 from doralens.errors import ValidationFailed
 from doralens.gitdata.service import engine_config
 from doralens.metrics.compute import compute_metrics
@@ -38,20 +35,6 @@ Query = Annotated[str | None, typer.Option("--query", "-q", help="Datadog search
 GroupBy = Annotated[str | None, typer.Option("--group-by", help="service, team or env.")]
 TierYear = Annotated[int | None, typer.Option("--tier-year", help="2024 or 2023 [DORALENS_TIER_YEAR].")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the JSON the API returns.")]
-CSV_COLUMNS = [
-    "group",
-    "metric",
-    "scope",
-    "start",
-    "end",
-    "value",
-    "unit",
-    "n",
-    "numerator",
-    "denominator",
-    "tier",
-    "insufficient_reason",
-]
 
 
 def _question(
@@ -134,70 +117,9 @@ def metrics(
     if as_json:
         typer.echo(json.dumps(body, indent=2))
     elif as_csv:
-        _write_csv(body)
+        write_csv(body)
     else:
-        out.print(_table(body))
-
-
-def _groups(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    if body["group_by"] is None:
-        return [("", body["metrics"])]
-    return [(str(g[body["group_by"]] or "(none)"), g["metrics"]) for g in body["groups"]]
-
-
-def _shown(block: dict[str, Any]) -> str:
-    value, unit = block.get("value"), block.get("unit")
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{value:.1%} ({block['numerator']}/{block['denominator']})"
-    if unit == "seconds":
-        return _duration(value)
-    if "per_day" in block and block["per_day"] is not None:
-        return f"{value} ({block['per_day']:.2f}/day)"
-    return str(value)
-
-
-def _duration(seconds: float) -> str:
-    minutes = seconds / 60
-    if minutes < 60:
-        return f"{minutes:.1f} min"
-    if minutes < 48 * 60:
-        return f"{minutes / 60:.1f} h"
-    return f"{minutes / 1440:.1f} d"
-
-
-def _table(body: dict[str, Any]) -> Table:
-    grouped = body["group_by"] is not None
-    title = f"DORA metrics {body['from']} → {body['to']} (tiers: {body['tier_year']} report)"
-    columns = [body["group_by"]] if grouped else []
-    table = Table(*columns, "metric", "value", "tier", "n", "note", title=title)
-    for group, blocks in _groups(body):
-        for name, block in blocks.items():
-            tier = block.get("tier")
-            left_out = [f"{v['count']} {k}" for k, v in block.get("left_out", {}).items() if v["count"]]
-            note = "; ".join(filter(None, [block.get("reason"), ", ".join(left_out)]))
-            row = [name, _shown(block), tier["level"] if tier else "", str(block.get("n", "")), note or ""]
-            table.add_row(*([group] if grouped else []), *row)
-    return table
-
-
-def _write_csv(body: dict[str, Any]) -> None:
-    writer = csv.writer(sys.stdout)
-    writer.writerow(CSV_COLUMNS)
-    for group, blocks in _groups(body):
-        for name, block in blocks.items():
-            tier = (block.get("tier") or {}).get("level", "")
-            rows = [("headline", body["from"], body["to"], block, tier)]
-            rows += [("series", p["start"], p["end"], p, "") for p in block.get("series", [])]
-            for scope, start, end, item, level in rows:
-                values = [item.get("value"), block.get("unit"), item.get("n"), item.get("numerator")]
-                values += [item.get("denominator"), level, item.get("reason")]
-                writer.writerow([group, name, scope, start, end, *(_cell(v) for v in values)])
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+        out.print(metrics_table(body))
 
 
 def explain(
@@ -247,7 +169,7 @@ def explain(
     if as_json:
         typer.echo(json.dumps({"metric": block, "data": data}, indent=2))
         return
-    out.print(f"[bold]{name}[/bold] {body['from']} → {body['to']}: {_shown(block)}, n={block.get('n')}")
+    out.print(f"[bold]{name}[/bold] {body['from']} → {body['to']}: {shown(block)}, n={block.get('n')}")
     if block.get("reason"):
         out.print(block["reason"])
     out.print(events_table(page.kind, data))

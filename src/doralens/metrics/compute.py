@@ -11,102 +11,35 @@ from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, Window, buckets, day_number
+from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, buckets
 from doralens.domain.metrics import (
     ChangeFailureRate,
-    DeploymentFrequency,
     TimeToRestore,
     deployment_frequency_from_aggregates,
 )
 from doralens.domain.recovery import RecoveryTime
-from doralens.domain.stats import Rate, rate
+from doralens.domain.stats import rate
 from doralens.domain.tiers import (
-    TierResult,
     classify_change_failure_rate,
     classify_deployment_frequency,
     classify_recovery_time,
 )
 from doralens.metrics.config import EngineConfig
-from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_rows
-from doralens.metrics.leadtime import LeadTimeResult, lead_time_result, read_lead_times
+from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_samples
+from doralens.metrics.leadtime import lead_time_result, read_lead_times
 from doralens.metrics.refresh import refresh
 from doralens.metrics.request import METRICS, MetricName, MetricsRequest
+from doralens.metrics.results import (
+    FailureRateResult,
+    FrequencyResult,
+    GroupResult,
+    MetricsReport,
+    RecoveryResult,
+    RestoreResult,
+    ReworkResult,
+)
 from doralens.store.base import EventStore
-from doralens.store.records import DeploymentDay, FailureDay
-
-
-@dataclass(frozen=True)
-class FrequencyResult:
-    """Deployment frequency: headline, tier, deployments per bucket."""
-
-    headline: DeploymentFrequency
-    tier: TierResult
-    series: list[SeriesPoint[int]]
-
-
-@dataclass(frozen=True)
-class FailureRateResult:
-    """Change failure rate (and incident ratio); ``by_incidents`` when the incident ratio is the headline."""
-
-    headline: ChangeFailureRate
-    by_incidents: bool
-    tier: TierResult
-    series: list[SeriesPoint[ChangeFailureRate]]
-
-    def value(self, point: ChangeFailureRate | None = None) -> Rate:
-        """The rate shown as the headline value (of the whole window, or of one point)."""
-        chosen = point or self.headline
-        return chosen.incident_ratio if self.by_incidents else chosen.rate
-
-
-@dataclass(frozen=True)
-class RestoreResult:
-    """Time to restore: headline, tier, per bucket."""
-
-    headline: TimeToRestore
-    tier: TierResult
-    series: list[SeriesPoint[TimeToRestore]]
-
-
-@dataclass(frozen=True)
-class RecoveryResult:
-    """Failed deployment recovery time: headline, tier, per bucket."""
-
-    headline: RecoveryTime
-    tier: TierResult
-    series: list[SeriesPoint[RecoveryTime]]
-
-
-@dataclass(frozen=True)
-class ReworkResult:
-    """Deployment rework rate: headline and per bucket (the reports give no tiers for it)."""
-
-    headline: Rate
-    series: list[SeriesPoint[Rate]]
-
-
-@dataclass(frozen=True)
-class GroupResult:
-    """The metrics asked for, of one group (``group`` None when the question is not grouped)."""
-
-    group: str | None
-    deployment_frequency: FrequencyResult | None = None
-    change_lead_time: LeadTimeResult | None = None
-    change_failure_rate: FailureRateResult | None = None
-    failed_deployment_recovery_time: RecoveryResult | None = None
-    deployment_rework_rate: ReworkResult | None = None
-    time_to_restore: RestoreResult | None = None
-
-
-@dataclass(frozen=True)
-class MetricsReport:
-    """The answer to a metrics question; ``fresh`` is False only if writes kept racing the refresh."""
-
-    request: MetricsRequest
-    metrics: tuple[MetricName, ...]
-    spans: list[Window]  # the buckets of the series, clipped to the window
-    groups: list[GroupResult]
-    fresh: bool
+from doralens.store.records import DaySamples, DeploymentDay, FailureDay
 
 
 @dataclass
@@ -128,24 +61,25 @@ def compute_metrics(
     spans = buckets(window, request.interval)
     starts = [b.start for b in spans]
     scope = request.scope()
-    origin = day_number(window.start) * NS_PER_DAY
+    # Deployment counts and (without percentile_cont) recovery times come from the same pass.
+    by_samples = "failed_deployment_recovery_time" in wanted and not store.computes_percentiles
     counted = {"deployment_frequency", "change_failure_rate", "deployment_rework_rate"} & set(wanted)
-    days = store.deployment_days(scope, origin=origin) if counted else []
-    failure_days = store.failure_days(scope, origin=origin) if "change_failure_rate" in wanted else []
-    counts = _counts(days, failure_days, spans, origin)
+    days = store.deployment_days(scope, recoveries=by_samples) if counted or by_samples else []
     restore = recovery = None
-    if "time_to_restore" in wanted:
-        restore = (
-            summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(spans))
-            if store.computes_percentiles
-            else summaries_from_rows(store.restore_durations(scope), starts)
-        )
-    if "failed_deployment_recovery_time" in wanted:
-        recovery = (
-            summaries_from_aggregates(store.recovery_aggregates(scope, bucket_starts=starts), len(spans))
-            if store.computes_percentiles
-            else summaries_from_rows(store.recovery_durations(scope), starts)
-        )
+    failure_days: list[FailureDay] = []
+    if "time_to_restore" in wanted and store.computes_percentiles:
+        restore = summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(spans))
+    elif "time_to_restore" in wanted:
+        samples = store.failure_samples(scope)  # one read gives the incident counts too
+        restore = summaries_from_samples(samples, starts)
+        failure_days = [FailureDay(s.group, s.day, s.rows, s.rows - s.measured) for s in samples]
+    if "change_failure_rate" in wanted and not failure_days:
+        failure_days = store.failure_days(scope)
+    if by_samples:
+        recovery = summaries_from_samples([_recovery_samples(d) for d in days if d.change_failures], starts)
+    elif "failed_deployment_recovery_time" in wanted:
+        recovery = summaries_from_aggregates(store.recovery_aggregates(scope, bucket_starts=starts), len(spans))
+    counts = _counts(days, failure_days, spans)
     lead = read_lead_times(store, request, spans) if "change_lead_time" in wanted else None
     keys = set(counts) | set(restore or {}) | set(recovery or {}) | (lead.groups if lead else set())
     if request.group_by is None:
@@ -171,27 +105,34 @@ def compute_metrics(
     return MetricsReport(request, wanted, clipped, results, refreshed.complete)
 
 
+def _recovery_samples(day: DeploymentDay) -> DaySamples:
+    return DaySamples(
+        day.group, day.day, day.change_failures, day.recovered, day.recoveries, day.not_recovered, day.inconsistent
+    )
+
+
 def _empty(size: int) -> _Counts:
     return _Counts([0] * size, [0] * size, [0] * size, [0] * size, set())
 
 
 def _counts(
-    days: list[DeploymentDay], failure_days: list[FailureDay], spans: list[Bucket], origin: int
+    days: list[DeploymentDay], failure_days: list[FailureDay], spans: list[Bucket]
 ) -> dict[str | None, _Counts]:
+    # A day belongs to the bucket holding its midnight; the window's first day may start before the window, but
+    # then its first bucket does too (buckets are calendar days, weeks and months, or the window itself).
     starts = [b.start for b in spans]
-    first_day = day_number(origin)
     found: dict[str | None, _Counts] = {}
     for day in days:
         count = found.setdefault(day.group, _empty(len(spans)))
-        index = bisect_right(starts, origin + day.day * NS_PER_DAY) - 1
+        index = max(0, bisect_right(starts, day.day * NS_PER_DAY) - 1)
         count.deployments[index] += day.deployments
         count.change_failures[index] += day.change_failures
         count.rework[index] += day.rework
         if day.deployments:
-            count.days.add(first_day + day.day)
+            count.days.add(day.day)
     for fday in failure_days:
         count = found.setdefault(fday.group, _empty(len(spans)))
-        count.failures[bisect_right(starts, origin + fday.day * NS_PER_DAY) - 1] += fday.failures
+        count.failures[max(0, bisect_right(starts, fday.day * NS_PER_DAY) - 1)] += fday.failures
     return found
 
 

@@ -10,9 +10,9 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from doralens.domain.recovery import RecoveryStatus
+from doralens.domain.buckets import NS_PER_DAY
 from doralens.domain.stats import Distribution
-from doralens.store.records import DurationAggregate, DurationRow
+from doralens.store.records import DaySamples, DurationAggregate
 
 Summaries = dict[str | None, tuple["Summary", list["Summary | None"]]]
 
@@ -30,6 +30,8 @@ class Summary:
     inconsistent: int = 0
     values: list[int] = field(default_factory=list)
     aggregate: DurationAggregate | None = None
+    # The window's summary is often also its only bucket's: summarise once.
+    _distributions: dict[int, Distribution] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def empty(cls) -> Summary:
@@ -38,6 +40,11 @@ class Summary:
 
     def distribution(self, min_n: int) -> Distribution:
         """The distribution of the measured durations, withheld below ``min_n``."""
+        if min_n not in self._distributions:
+            self._distributions[min_n] = self._distribution(min_n)
+        return self._distributions[min_n]
+
+    def _distribution(self, min_n: int) -> Distribution:
         agg = self.aggregate
         if agg is None or agg.n == 0:
             return Distribution.from_sorted(self.values, min_n=min_n)
@@ -52,30 +59,34 @@ class Summary:
         )
 
 
-def _from_rows(rows: Sequence[DurationRow]) -> Summary:
-    values = [r.duration for r in rows if r.duration is not None]
+def summaries_from_samples(samples: Sequence[DaySamples], starts: Sequence[int]) -> Summaries:
+    """Per group: the window's summary and one per bucket (``starts`` sorted), from per-day samples."""
+    by_group: dict[str | None, list[list[DaySamples]]] = {}
+    for day in samples:
+        per_bucket = by_group.setdefault(day.group, [[] for _ in starts])
+        per_bucket[max(0, bisect_right(starts, day.day * NS_PER_DAY) - 1)].append(day)
+    result: Summaries = {}
+    for group, per_bucket in by_group.items():
+        summaries = [_summary(days) if days else None for days in per_bucket]
+        if len(summaries) == 1:
+            result[group] = (summaries[0] or Summary.empty(), summaries)
+        else:
+            result[group] = (_summary([d for days in per_bucket for d in days]), summaries)
+    return result
+
+
+def _summary(days: Sequence[DaySamples]) -> Summary:
+    values: list[int] = []
+    for day in days:
+        values.extend(day.durations)
+    values.sort()
     return Summary(
-        rows=len(rows),
-        n=len(values),
-        not_recovered=sum(1 for r in rows if r.status == RecoveryStatus.NOT_RECOVERED),
-        inconsistent=sum(1 for r in rows if r.status == RecoveryStatus.INCONSISTENT),
+        rows=sum(day.rows for day in days),
+        n=sum(day.measured for day in days),
+        not_recovered=sum(day.not_recovered for day in days),
+        inconsistent=sum(day.inconsistent for day in days),
         values=values,
     )
-
-
-def summaries_from_rows(rows: Sequence[DurationRow], starts: Sequence[int]) -> Summaries:
-    """Per group: the window's summary and one per bucket (``starts`` sorted), from rows sorted by duration."""
-    by_group: dict[str | None, list[DurationRow]] = {}
-    for row in rows:
-        by_group.setdefault(row.group, []).append(row)
-    result: Summaries = {}
-    for group, found in by_group.items():
-        ordered = sorted(found, key=lambda r: (r.duration is not None, r.duration or 0))
-        per_bucket: list[list[DurationRow]] = [[] for _ in starts]
-        for row in ordered:
-            per_bucket[bisect_right(starts, row.at) - 1].append(row)
-        result[group] = (_from_rows(ordered), [_from_rows(b) if b else None for b in per_bucket])
-    return result
 
 
 def _from_aggregate(agg: DurationAggregate) -> Summary:

@@ -20,9 +20,10 @@ from typing import Any, Literal
 from doralens.domain.buckets import Bucket, Interval, Window, buckets
 from doralens.domain.timestamps import from_datetime
 from doralens.errors import ValidationFailed
-from doralens.metrics.compute import GroupResult, compute_metrics
+from doralens.metrics.compute import compute_metrics
 from doralens.metrics.config import EngineConfig
 from doralens.metrics.request import MetricFilters, MetricName, MetricsRequest
+from doralens.metrics.results import GroupResult
 from doralens.store.base import EventStore
 
 GITLAB_METRICS: dict[str, MetricName] = {

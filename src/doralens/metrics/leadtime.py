@@ -17,7 +17,7 @@ from doralens.domain.timestamps import format_rfc3339
 from doralens.gitdata.leadtime import RETRY_STATUSES, DeploymentLeadTime
 from doralens.gitdata.records import SqlLeadTimeStore
 from doralens.metrics.config import EngineConfig
-from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_rows
+from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_samples
 from doralens.metrics.request import MetricsRequest
 from doralens.store.base import EventStore
 from doralens.store.leadtime_metrics import NO_GIT, PENDING, LeadTimeCount, SqlLeadTimeMetrics
@@ -78,7 +78,7 @@ def read_lead_times(store: EventStore, request: MetricsRequest, spans: list[Buck
     if reads.computes_percentiles:
         summaries = summaries_from_aggregates(reads.lead_time_aggregates(scope, bucket_starts=starts), len(spans))
     else:
-        summaries = summaries_from_rows(reads.lead_time_rows(scope), starts)
+        summaries = summaries_from_samples(reads.lead_time_samples(scope), starts)
     return LeadTimes(summaries, reads.lead_time_counts(scope, bucket_starts=starts))
 
 

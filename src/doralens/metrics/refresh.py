@@ -19,16 +19,18 @@ import weakref
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
-from doralens.domain.attribution import Attribution, attribute_failures
-from doralens.domain.changefailure import DeploymentVerdict, ManualMark, ManualRemediation, RemediationType
-from doralens.domain.changefailure import detect_change_failures as detect
-from doralens.domain.events import Deployment, Failure
-from doralens.domain.recovery import recoveries
-from doralens.domain.streams import StreamKey, order_key, stream_key
+from doralens.domain.attribution import attribute_failures
+from doralens.domain.events import Failure
+from doralens.domain.streams import StreamKey, stream_key
 from doralens.metrics.config import EngineConfig
+from doralens.metrics.derive import attribution_rows, changed_links, detect_verdicts, stored_verdicts
 from doralens.store.base import EventStore
-from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
+from doralens.store.records import CandidateRequest, RefreshWrite
 
+# A batch is an env's dirty streams, split when they hold more deployments than this: one batch leaves no
+# neighbours to query candidates from, and the cap bounds the memory of a first refresh of a big database.
+BATCH_DEPLOYMENTS = 150_000
+# Up to this many streams go in one batch without counting their deployments first (the usual, incremental case).
 BATCH_STREAMS = 64
 MAX_ROUNDS = 20
 
@@ -58,7 +60,7 @@ def refresh(
         pending = {s: t for s, t in store.dirty_streams(envs=envs).items() if s not in done}
         if not pending:
             return RefreshReport(len(done), conflicts, True, time.perf_counter() - started)
-        for batch in _batches(pending):
+        for batch in _batches(store, pending):
             if refresh_streams(store=store, config=config, tokens=batch):
                 done.update(batch)
             else:
@@ -83,14 +85,26 @@ def _settle_settings(store: EventStore, config: EngineConfig) -> None:
         _checked.setdefault(store, set()).add(fingerprint)
 
 
-def _batches(pending: Mapping[StreamKey, str]) -> Iterator[dict[StreamKey, str]]:
+def _batches(store: EventStore, pending: Mapping[StreamKey, str]) -> Iterator[dict[StreamKey, str]]:
     by_env: dict[str | None, dict[StreamKey, str]] = {}
     for stream, token in pending.items():
         by_env.setdefault(stream[1], {})[stream] = token
     for streams in by_env.values():
-        keys = sorted(streams)
-        for start in range(0, len(keys), BATCH_STREAMS):
-            yield {k: streams[k] for k in keys[start : start + BATCH_STREAMS]}
+        keys = sorted(streams, key=lambda s: s[0])
+        if len(keys) <= BATCH_STREAMS:
+            yield streams
+            continue
+        sizes = store.stream_sizes(keys)
+        batch: dict[StreamKey, str] = {}
+        held = 0
+        for key in keys:
+            if batch and held + sizes[key] > BATCH_DEPLOYMENTS:
+                yield batch
+                batch, held = {}, 0
+            batch[key] = streams[key]
+            held += sizes[key]
+        if batch:
+            yield batch
 
 
 def refresh_streams(*, store: EventStore, config: EngineConfig, tokens: Mapping[StreamKey, str]) -> bool:
@@ -112,7 +126,7 @@ def refresh_streams(*, store: EventStore, config: EngineConfig, tokens: Mapping[
     wanted = {m.remediation.deployment_id for m in marks.values() if m.remediation and m.remediation.deployment_id}
     wanted |= {target for target in overrides.values() if target is not None}
     extras = store.deployments_by_id(wanted - own)
-    extras += [d for d in store.deployments_remediated_by(own) if d.id not in own]
+    extras += [d for d in store.deployments_remediated_by(streams) if d.id not in own]
 
     attributions = attribute_failures(
         failures,
@@ -122,14 +136,14 @@ def refresh_streams(*, store: EventStore, config: EngineConfig, tokens: Mapping[
         shipped_by=config.git.shipped_by,
         overrides=overrides,
     )
-    verdicts = _verdicts(history, extras, failures, attributions, config)
-    new_verdicts = _stored_verdicts(history, extras, failures, verdicts)
+    found = detect_verdicts(history, extras, failures, attributions, config)
+    new_verdicts = stored_verdicts(history, extras, failures, found)
     services = {d.id: d.service for d in (*history, *candidates, *extras)}
     # Commit-range attribution may name a deployment of a neighbouring stream that no candidate request loaded.
     unknown = {a.deployment_id for a in attributions if a.deployment_id and a.deployment_id not in services}
     services.update({d.id: d.service for d in store.deployments_by_id(unknown)} if unknown else {})
-    rows = _attribution_rows(attributions, services)
-    changed = _changed_links(store.attributions_of([f.id for f in failures]), rows, failures, streams)
+    rows = attribution_rows(attributions, services)
+    changed = changed_links(store.attributions_of([f.id for f in failures]), rows, failures, streams)
     envs = {env for _, env in (*streams, *neighbor_tokens, *changed)} | {f.env for f in failures}
     write = RefreshWrite(
         tokens=dict(tokens),
@@ -176,106 +190,3 @@ def _candidate_requests(
                 )
             )
     return requests
-
-
-def _manual_marks(deployments: list[Deployment]) -> dict[str, ManualMark]:
-    """Stored marks as detection wants them, a remediation named by version resolved within the stream."""
-    by_stream: dict[StreamKey, list[Deployment]] = {}
-    for d in sorted(deployments, key=order_key):
-        by_stream.setdefault(stream_key(d), []).append(d)
-    result: dict[str, ManualMark] = {}
-    for d in deployments:
-        if d.mark is None:
-            continue
-        fix = d.mark.remediation
-        fixer = fix.deployment_id if fix else None
-        if fix is not None and fixer is None and fix.version is not None:
-            same = [o for o in by_stream[stream_key(d)] if o.version == fix.version and o.id != d.id]
-            later = [o for o in same if order_key(o) > order_key(d)]
-            # The first redeploy of that version after the failed one; else its latest deployment.
-            fixer = later[0].id if later else (same[-1].id if same else None)
-        remediation = ManualRemediation(RemediationType(fix.type), fixer) if fix and fixer else None
-        result[d.id] = ManualMark(change_failure=d.mark.change_failure, remediation=remediation)
-    return result
-
-
-def _verdicts(
-    history: list[Deployment],
-    extras: list[Deployment],
-    failures: list[Failure],
-    attributions: list[Attribution],
-    config: EngineConfig,
-) -> dict[str, DeploymentVerdict]:
-    messages = None
-    if config.git.commit_messages is not None:
-        messages = config.git.commit_messages([d.git.commit_sha.lower() for d in history if d.git])
-    return detect(
-        [*history, *extras],
-        failures=failures,
-        attributions=attributions,
-        marks=_manual_marks([*history, *extras]),
-        commit_messages=messages,
-        rules=config.rules,
-    )
-
-
-def _stored_verdicts(
-    history: list[Deployment],
-    extras: list[Deployment],
-    failures: list[Failure],
-    verdicts: Mapping[str, DeploymentVerdict],
-) -> dict[str, StoredVerdict]:
-    recovered = {r.deployment_id: r for r in recoveries([*history, *extras], verdicts=verdicts, failures=failures)}
-    result = {}
-    for d in history:
-        v = verdicts[d.id]
-        recovery = recovered.get(d.id)
-        result[d.id] = StoredVerdict(
-            is_change_failure=v.is_change_failure,
-            reasons=tuple(r.value for r in v.reasons),
-            overridden_reasons=tuple(r.value for r in v.overridden_reasons),
-            remediated_by=v.remediated_by,
-            remediation_kind=v.remediation_type.value if v.remediation_type else None,
-            is_rework=v.is_rework,
-            rework_reasons=tuple(r.value for r in v.rework_reasons),
-            rework_failure_ids=v.rework_failure_ids,
-            recovery_ns=recovery.duration if recovery else None,
-            recovery_status=recovery.status.value if recovery else None,
-        )
-    return result
-
-
-def _attribution_rows(attributions: list[Attribution], services: Mapping[str, str]) -> list[StoredAttribution]:
-    rows: dict[tuple[str, str], StoredAttribution] = {}
-    for a in attributions:
-        service = services.get(a.deployment_id, "") if a.deployment_id else ""
-        row = StoredAttribution(
-            failure_id=a.failure_id,
-            deployment_id=a.deployment_id,
-            service=service,
-            method=a.method.value,
-            confidence=a.confidence.value if a.confidence else None,
-            basis=a.basis.value if a.basis else None,
-        )
-        rows.setdefault((a.failure_id, service), row)
-    return list(rows.values())
-
-
-def _changed_links(
-    old: list[StoredAttribution], new: list[StoredAttribution], failures: list[Failure], streams: set[StreamKey]
-) -> dict[StreamKey, int]:
-    """Streams outside the batch whose deployments gained or lost a link: their verdicts need recomputing."""
-    env_of = {f.id: f.env for f in failures}
-    started = {f.id: f.started_at for f in failures}
-
-    def links(rows: list[StoredAttribution]) -> set[tuple[str, str, str]]:
-        # Manual links are dirtied when the override is written; only the rules' links move on their own.
-        return {(a.failure_id, a.deployment_id, a.service) for a in rows if a.deployment_id and a.method != "manual"}
-
-    dirty: dict[StreamKey, int] = {}
-    for failure_id, _, service in links(old) ^ links(new):
-        if failure_id in env_of:
-            stream = (service, env_of[failure_id])
-            if stream not in streams:
-                dirty[stream] = min(started[failure_id], dirty.get(stream, started[failure_id]))
-    return dirty

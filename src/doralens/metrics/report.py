@@ -18,7 +18,9 @@ from doralens.domain.recovery import RecoveryTime
 from doralens.domain.stats import Distribution, Rate
 from doralens.domain.tiers import TierResult, report_note
 from doralens.domain.timestamps import NS_PER_SECOND, format_rfc3339
-from doralens.metrics.compute import (
+from doralens.metrics.leadtime import lead_time_json
+from doralens.metrics.request import MetricName, MetricsRequest
+from doralens.metrics.results import (
     FailureRateResult,
     FrequencyResult,
     GroupResult,
@@ -27,8 +29,6 @@ from doralens.metrics.compute import (
     RestoreResult,
     ReworkResult,
 )
-from doralens.metrics.leadtime import lead_time_json
-from doralens.metrics.request import MetricName, MetricsRequest
 
 EVENTS_PATH = "/api/v1/metrics/{metric}/events"
 NO_REWORK_TIER = "the State of DevOps reports give no performance clusters for the deployment rework rate"
@@ -149,38 +149,26 @@ def _failure_rate(report: MetricsReport, result: FailureRateResult) -> dict[str,
     }
 
 
-def _restore(report: MetricsReport, result: RestoreResult) -> dict[str, Any]:
-    request = report.request
-    metric: MetricName = "time_to_restore"
+def _restore_body(value: TimeToRestore) -> dict[str, Any]:
+    return {**_distribution(value.distribution), "resolved": value.resolved, "open": value.open}
 
-    def body(value: TimeToRestore) -> dict[str, Any]:
-        return {**_distribution(value.distribution), "resolved": value.resolved, "open": value.open}
 
+def _recovery_body(value: RecoveryTime) -> dict[str, Any]:
     return {
-        **body(result.headline),
-        "tier": tier_json(result.tier),
-        "series": _series(
-            report,
-            metric,
-            result.series,
-            lambda v, span: {**body(v), "events": events_link(request, metric, span=span)},
-        ),
-        "events": events_link(request, metric),
+        **_distribution(value.distribution),
+        "change_failures": value.change_failures,
+        "not_recovered": value.not_recovered,
+        "inconsistent": value.inconsistent,
     }
 
 
-def _recovery(report: MetricsReport, result: RecoveryResult) -> dict[str, Any]:
+def _durations(
+    report: MetricsReport,
+    metric: MetricName,
+    result: RestoreResult | RecoveryResult,
+    body: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
     request = report.request
-    metric: MetricName = "failed_deployment_recovery_time"
-
-    def body(value: RecoveryTime) -> dict[str, Any]:
-        return {
-            **_distribution(value.distribution),
-            "change_failures": value.change_failures,
-            "not_recovered": value.not_recovered,
-            "inconsistent": value.inconsistent,
-        }
-
     return {
         **body(result.headline),
         "tier": tier_json(result.tier),
@@ -226,11 +214,14 @@ def group_json(report: MetricsReport, group: GroupResult) -> dict[str, Any]:
     if group.change_failure_rate is not None:
         blocks["change_failure_rate"] = _failure_rate(report, group.change_failure_rate)
     if group.failed_deployment_recovery_time is not None:
-        blocks["failed_deployment_recovery_time"] = _recovery(report, group.failed_deployment_recovery_time)
+        recovery = group.failed_deployment_recovery_time
+        blocks["failed_deployment_recovery_time"] = _durations(
+            report, "failed_deployment_recovery_time", recovery, _recovery_body
+        )
     if group.deployment_rework_rate is not None:
         blocks["deployment_rework_rate"] = _rework(report, group.deployment_rework_rate)
     if group.time_to_restore is not None:
-        blocks["time_to_restore"] = _restore(report, group.time_to_restore)
+        blocks["time_to_restore"] = _durations(report, "time_to_restore", group.time_to_restore, _restore_body)
     return blocks
 
 

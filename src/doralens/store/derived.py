@@ -8,18 +8,20 @@ was refreshed by someone else, nor any neighbouring stream changed, in between (
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     exists,
+    func,
     literal,
     or_,
     select,
     true,
-    union_all,
 )
 
 from doralens.domain.events import Deployment, Failure
@@ -115,9 +117,16 @@ class SqlDerivedStore:
         """The stored deployments among ``ids``."""
         return self._deployments_where(lambda chunk: deployments.c.id.in_(chunk), ids)
 
-    def deployments_remediated_by(self, ids: Collection[str]) -> list[Deployment]:
-        """Deployments whose manual remediation names one of ``ids``."""
-        return self._deployments_where(lambda chunk: deployments.c.remediation_deployment_id.in_(chunk), ids)
+    def deployments_remediated_by(self, streams: Collection[StreamKey]) -> list[Deployment]:
+        """Deployments whose manual remediation names a deployment of these streams (few: marks are rare)."""
+        found: list[Deployment] = []
+        with self.backend.reader.connect() as conn:
+            for env, services in by_env(streams).items():
+                own = select(deployments.c.id).where(_env_is(env), deployments.c.service.in_(sorted(services)))
+                marked = deployments.c.remediation_deployment_id
+                stmt = select(deployments).where(marked.is_not(None), marked.in_(own))
+                found.extend(deployment_from(row) for row in conn.execute(stmt))
+        return found
 
     def _deployments_where(self, condition: Any, ids: Collection[str]) -> list[Deployment]:
         wanted = sorted(set(ids))
@@ -176,31 +185,58 @@ class SqlDerivedStore:
 
     def candidate_deployments(self, requests: Collection[CandidateRequest]) -> list[Deployment]:
         """The deployments each request asks for (see ``CandidateRequest``), each once."""
-        selects = [stmt for request in requests for stmt in _candidate_selects(request)]
         found: dict[str, Deployment] = {}
         with self.backend.reader.connect() as conn:
-            # SQLite allows 500 parts in a compound SELECT; each part is wrapped so it may keep ORDER BY/LIMIT.
-            for start in range(0, len(selects), 400):
-                parts = [select(part.subquery()) for part in selects[start : start + 400]]
-                for row in conn.execute(union_all(*parts)):
-                    found.setdefault(row.id, deployment_from(row))
+            # One small indexed statement per question, compiled once and cached: cheaper than compiling a union.
+            for request in requests:
+                for stmt, params in _candidate_selects(request):
+                    for row in conn.execute(stmt, params):
+                        found.setdefault(row.id, deployment_from(row))
         return list(found.values())
 
+    def stream_sizes(self, streams: Collection[StreamKey]) -> dict[StreamKey, int]:
+        """How many deployments each stream holds (an index-only count), to size refresh batches."""
+        sizes: dict[StreamKey, int] = dict.fromkeys(streams, 0)
+        with self.backend.reader.connect() as conn:
+            for env, services in by_env(streams).items():
+                names = sorted(services)
+                for start in range(0, len(names), CHUNK):
+                    stmt = (
+                        select(deployments.c.service, func.count())
+                        .where(_env_is(env), deployments.c.service.in_(names[start : start + CHUNK]))
+                        .group_by(deployments.c.service)
+                    )
+                    for service, count in conn.execute(stmt):
+                        sizes[(service, env)] = int(count)
+        return sizes
 
-def _candidate_selects(request: CandidateRequest) -> list[Select[Any]]:
+
+@lru_cache(maxsize=16)
+def _candidate_statements(env_is_null: bool, team: bool) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """Latest before, same sha, same version: in one stream, with or without env, of a team or any."""
+    conditions = [deployments.c.service == bindparam("service")]
+    conditions.append(deployments.c.env.is_(None) if env_is_null else deployments.c.env == bindparam("env"))
+    if team:
+        conditions.append(deployments.c.team == bindparam("team"))
+    window = (deployments.c.finished_at < bindparam("before"), deployments.c.finished_at >= bindparam("not_before"))
+    order = (deployments.c.finished_at.desc(), deployments.c.started_at.desc(), deployments.c.id.desc())
+    latest = select(deployments).where(*conditions, *window).order_by(*order).limit(1)
+    by_sha = select(deployments).where(*conditions, deployments.c.commit_sha == bindparam("sha"))
+    by_version = select(deployments).where(*conditions, deployments.c.version == bindparam("version"))
+    return latest, by_sha, by_version
+
+
+def _candidate_selects(request: CandidateRequest) -> list[tuple[Select[Any], dict[str, Any]]]:
     service, env = request.stream
-    base = [deployments.c.service == service, _env_is(env)]
+    latest, by_sha, by_version = _candidate_statements(env is None, request.team is not None)
+    params: dict[str, Any] = {"service": service, "before": request.before, "not_before": request.not_before}
+    if env is not None:
+        params["env"] = env
     if request.team is not None:
-        base.append(deployments.c.team == request.team)
-    latest = (
-        select(deployments)
-        .where(*base, deployments.c.finished_at < request.before, deployments.c.finished_at >= request.not_before)
-        .order_by(deployments.c.finished_at.desc(), deployments.c.started_at.desc(), deployments.c.id.desc())
-        .limit(1)
-    )
-    result = [latest]
+        params["team"] = request.team
+    result = [(latest, params)]
     if request.commit_sha is not None:
-        result.append(select(deployments).where(*base, deployments.c.commit_sha == request.commit_sha))
+        result.append((by_sha, {**params, "sha": request.commit_sha}))
     if request.version is not None:
-        result.append(select(deployments).where(*base, deployments.c.version == request.version))
+        result.append((by_version, {**params, "version": request.version}))
     return result

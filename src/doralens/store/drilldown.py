@@ -9,7 +9,6 @@ from sqlalchemy import ColumnElement, delete, select
 
 from doralens.domain.events import Deployment, Failure
 from doralens.domain.streams import StreamKey
-from doralens.store.aggregates import deployment_conditions, failure_conditions
 from doralens.store.dialect import Backend
 from doralens.store.dirty import failure_streams, mark_dirty, stream_of, touch
 from doralens.store.failures_sql import services_of
@@ -17,6 +16,7 @@ from doralens.store.protocols import DeploymentSubset, FailureSubset
 from doralens.store.records import MetricScope, StoredAttribution, StoredOverride, StoredVerdict
 from doralens.store.rows import attribution_from, deployment_from, failure_from, verdict_from
 from doralens.store.schema import attribution_overrides, deployments, failure_attributions, failures
+from doralens.store.scopes import deployment_conditions, failure_conditions
 
 CHUNK = 500
 

@@ -14,12 +14,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, literal, select
 
+from doralens.domain.buckets import NS_PER_DAY
 from doralens.domain.events import Deployment
-from doralens.store.aggregates import SqlAggregateStore, bucket_index, deployment_conditions
 from doralens.store.dialect import Backend
-from doralens.store.records import DurationAggregate, DurationRow, MetricScope
+from doralens.store.percentiles import SqlPercentileStore, bucket_index
+from doralens.store.records import DaySamples, DurationAggregate, MetricScope
 from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
 from doralens.store.schema import deployment_commits, deployment_lead_times, deployments
+from doralens.store.scopes import deployment_conditions
 
 NO_GIT = "no_git"
 PENDING = "pending"
@@ -41,22 +43,25 @@ def _group(scope: MetricScope) -> ColumnElement[Any]:
     return (deployments.c[scope.group_by] if scope.group_by else literal(None)).label("grp")
 
 
-class SqlLeadTimeMetrics(SqlAggregateStore):
+class SqlLeadTimeMetrics(SqlPercentileStore):
     """Lead-time reads for the metrics engine."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def lead_time_rows(self, scope: MetricScope) -> list[DurationRow]:
-        """Per commit counted in the scope: its deployment's ``finished_at`` and its lead time, by lead time."""
+    def lead_time_samples(self, scope: MetricScope) -> list[DaySamples]:
+        """Per group and UTC day of the deployments' ``finished_at``: the lead times of the commits counted."""
+        day = (deployments.c.finished_at // literal(NS_PER_DAY)).label("day")
         stmt = (
-            select(_group(scope), deployments.c.finished_at, deployment_commits.c.lead_time)
+            select(_group(scope), day, deployment_commits.c.lead_time)
             .select_from(deployments.join(deployment_commits, deployment_commits.c.deployment_id == deployments.c.id))
             .where(*deployment_conditions(scope))
-            .order_by(deployment_commits.c.lead_time)
         )
+        found: dict[tuple[str | None, int], list[int]] = {}
         with self.backend.reader.connect() as conn:
-            return [DurationRow(g, at, lead) for g, at, lead in conn.execute(stmt)]
+            for group, number, lead in conn.execute(stmt):
+                found.setdefault((group, int(number)), []).append(int(lead))
+        return [DaySamples(g, d, len(v), len(v), tuple(v)) for (g, d), v in found.items()]
 
     def lead_time_aggregates(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[DurationAggregate]:
         """Lead-time aggregates per group and bucket and per group (PostgreSQL only)."""

@@ -9,9 +9,9 @@ from doralens.domain.events import Deployment, Failure
 from doralens.domain.streams import StreamKey
 from doralens.store.records import (
     CandidateRequest,
+    DaySamples,
     DeploymentDay,
     DurationAggregate,
-    DurationRow,
     FailureDay,
     MetricScope,
     RefreshWrite,
@@ -45,8 +45,8 @@ class DerivedStateStore(Protocol):
     def deployments_by_id(self, ids: Collection[str]) -> list[Deployment]:
         """The stored deployments among ``ids``."""
 
-    def deployments_remediated_by(self, ids: Collection[str]) -> list[Deployment]:
-        """Deployments whose manual remediation names one of ``ids``."""
+    def deployments_remediated_by(self, streams: Collection[StreamKey]) -> list[Deployment]:
+        """Deployments whose manual remediation names a deployment of these streams."""
 
     def team_streams(self, env: str | None, teams: Collection[str]) -> set[StreamKey]:
         """Streams in ``env`` that have had deployments of any of ``teams``."""
@@ -63,6 +63,9 @@ class DerivedStateStore(Protocol):
     def candidate_deployments(self, requests: Collection[CandidateRequest]) -> list[Deployment]:
         """The deployments each request asks for, each once."""
 
+    def stream_sizes(self, streams: Collection[StreamKey]) -> dict[StreamKey, int]:
+        """How many deployments each stream holds."""
+
     def write_refresh(self, write: RefreshWrite) -> bool:
         """Store a refresh's results unless a stream it read changed meanwhile; False on such a conflict."""
 
@@ -74,17 +77,14 @@ class AggregateStore(Protocol):
     def computes_percentiles(self) -> bool:
         """True when the database computes ``percentile_cont`` itself."""
 
-    def deployment_days(self, scope: MetricScope, *, origin: int) -> list[DeploymentDay]:
-        """Deployments, change failures and rework per group and UTC day since ``origin``."""
+    def deployment_days(self, scope: MetricScope, *, recoveries: bool = False) -> list[DeploymentDay]:
+        """Deployments, change failures, rework and the change failures' recovery per group and UTC day."""
 
-    def failure_days(self, scope: MetricScope, *, origin: int) -> list[FailureDay]:
-        """Failures started, and still open, per group and UTC day since ``origin``."""
+    def failure_days(self, scope: MetricScope) -> list[FailureDay]:
+        """Failures started, and still open, per group and UTC day."""
 
-    def restore_durations(self, scope: MetricScope) -> list[DurationRow]:
-        """Time-to-restore samples, by duration."""
-
-    def recovery_durations(self, scope: MetricScope) -> list[DurationRow]:
-        """Failed deployment recovery samples, by duration."""
+    def failure_samples(self, scope: MetricScope) -> list[DaySamples]:
+        """Per group and UTC day: failures started, and the durations of those resolved."""
 
     def restore_aggregates(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[DurationAggregate]:
         """Time-to-restore aggregates per group and bucket, and per group."""

@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal,
     not_,
     or_,
+    select,
     true,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -129,9 +130,10 @@ def _term(field: Field, pattern: Pattern, target: _Target) -> ColumnElement[bool
     if target.kind == "deployment" and field == "severity":
         return false()  # deployments have no severity, so the term can never match one
     if target.kind == "failure" and field == "service":
-        # A failure impacts several services; the term holds when any of them matches.
-        owner = failure_services.c.failure_id == failures.c.id
-        return exists().where(owner, _match(failure_services.c.service, pattern)).correlate(failures)
+        # A failure impacts several services; the term holds when any of them matches. IN rather than a correlated
+        # EXISTS: the database can start from the (service, failure_id) index instead of probing it per failure.
+        impacted = select(failure_services.c.failure_id).where(_match(failure_services.c.service, pattern))
+        return failures.c.id.in_(impacted)
     return _match(target.table.c[field], pattern)
 
 

@@ -103,13 +103,18 @@ class MetricScope:
 
 @dataclass(frozen=True, slots=True)
 class DeploymentDay:
-    """Deployments finished on one UTC day (``day`` counted from the query's origin), with verdict counts."""
+    """Deployments finished on one UTC day (days since 1970-01-01), with verdict counts and the day's change
+    failures' recovery: how many were measured, how many not and why, and the times (only when asked for)."""
 
     group: str | None
     day: int
     deployments: int
     change_failures: int
     rework: int
+    recovered: int = 0
+    not_recovered: int = 0
+    inconsistent: int = 0
+    recoveries: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +128,18 @@ class FailureDay:
 
 
 @dataclass(frozen=True, slots=True)
-class DurationRow:
-    """One duration sample: when its event counts (``at``), its length (None when not measured), its status."""
+class DaySamples:
+    """The duration samples of one UTC day: ``rows`` events, ``measured`` of them with a duration, the
+    ``durations`` (unsorted; empty when not asked for), and why the others have none: change failures not
+    recovered yet, or with inconsistent data; failures still open."""
 
     group: str | None
-    at: int
-    duration: int | None
-    status: str | None = None
+    day: int
+    rows: int
+    measured: int
+    durations: tuple[int, ...] = ()
+    not_recovered: int = 0
+    inconsistent: int = 0
 
 
 @dataclass(frozen=True, slots=True)

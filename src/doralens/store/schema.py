@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    true,
 )
 
 metadata = MetaData()
@@ -48,7 +49,8 @@ DEPLOYMENT_METRIC_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_deployments_team_finished": ("team", "finished_at"),
     "ix_deployments_repository_finished": ("repository_id", "finished_at"),
 }
-VERDICT_COLUMNS = ("is_change_failure", "is_rework")
+# Mostly NULL (only change failures have them), so cheap in an index, and they spare recovery reads the table.
+VERDICT_COLUMNS = ("is_change_failure", "is_rework", "recovery_ns", "recovery_status")
 # Failure filters followed by started_at; finished_at appended so durations need no table access.
 FAILURE_METRIC_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_failures_started": ("started_at", "finished_at"),
@@ -94,6 +96,17 @@ deployments = Table(
     Index("ix_deployments_service_env_version", "service", "env", "version"),
     Index("ix_deployments_commit_sha", "commit_sha"),
     Index("ix_deployments_remediation", "remediation_deployment_id"),
+)
+
+# Change failures only, for SQLite's day-by-day recovery read (see days.py) when no filter narrows it first. SQLite
+# uses a partial index only when the query says the same condition, hence "= 1" as its queries say it.
+Index(
+    "ix_deployments_change_failures",
+    deployments.c.finished_at,
+    deployments.c.recovery_ns,
+    deployments.c.recovery_status,
+    sqlite_where=deployments.c.is_change_failure == true(),
+    postgresql_where=deployments.c.is_change_failure,
 )
 
 deployment_tags = Table(

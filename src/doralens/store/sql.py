@@ -86,7 +86,11 @@ class SqlEventStore(SqlFailureStore, SqlDerivedStore, SqlAggregateStore, SqlDril
             # Its stream, the one it left if its service or env changed, and those whose remediation it is.
             moved = [before] if before is not None else []
             touched: dict[StreamKey, int] = {}
-            touch(touched, [stream_key(deployment), *moved, *streams_remediated_by(conn, deployment.id)], now)
+            touch(
+                touched,
+                [stream_key(deployment), *moved, *streams_remediated_by(conn, deployment.id)],
+                deployment.finished_at,
+            )
             if deployment.git is not None or before is not None:
                 # Lead time reads the previous deployment with git data: only these writes can change it.
                 mark_lead_time_dirty(conn, self.backend, [stream_key(deployment), *moved])

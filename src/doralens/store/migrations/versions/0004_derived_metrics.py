@@ -21,7 +21,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-VERDICTS = ("is_change_failure", "is_rework")
+VERDICTS = ("is_change_failure", "is_rework", "recovery_ns", "recovery_status")
 COLUMNS: tuple[tuple[str, sa.types.TypeEngine[Any], bool], ...] = (
     ("is_change_failure", sa.Boolean(), False),
     ("change_failure_reasons", sa.Text(), True),
@@ -58,6 +58,13 @@ def upgrade() -> None:
         op.create_index(name, "deployments", [*columns, *VERDICTS])
     op.create_index("ix_deployments_commit_sha", "deployments", ["commit_sha"])
     op.create_index("ix_deployments_remediation", "deployments", ["remediation_deployment_id"])
+    op.create_index(
+        "ix_deployments_change_failures",
+        "deployments",
+        ["finished_at", "recovery_ns", "recovery_status"],
+        sqlite_where=sa.text("is_change_failure = 1"),
+        postgresql_where=sa.text("is_change_failure"),
+    )
     for name, columns in FAILURE_INDEXES.items():
         op.drop_index(name, "failures")
         op.create_index(name, "failures", [*columns, "finished_at"])
@@ -124,6 +131,7 @@ def downgrade() -> None:
     for name, columns in FAILURE_INDEXES.items():
         op.drop_index(name, "failures")
         op.create_index(name, "failures", columns)
+    op.drop_index("ix_deployments_change_failures", "deployments")
     op.drop_index("ix_deployments_remediation", "deployments")
     op.drop_index("ix_deployments_commit_sha", "deployments")
     for name, columns in DEPLOYMENT_INDEXES.items():

@@ -1,0 +1,161 @@
+"""``GET /api/v1/metrics`` over two years of events, against a bare SQL scan of the same rows in the same run.
+
+Generates deployments and failures for 200 services in three envs over two years (default 1,000,000 and
+100,000, and a tenth of that to measure scaling), computes the derived state once (the initial refresh, timed),
+then times the endpoint for a 90-day window: unfiltered, one env, one service, and unfiltered with a weekly series.
+The bare scan is hand-written SQL reading the same rows: one aggregate pass over the window's deployments, its
+failures and its change failures, without grouping or percentiles.
+
+Targets (issue "The metrics engine"): median <= 150 ms unfiltered and <= 20 ms for one service on SQLite,
+<= 3x the bare scan, and the time at 1M <= 12x the time at 100k.
+Usage: ``python bench/metrics.py [--scales 100000:10000,1000000:100000] [--deployments N --failures N]
+[--backends sqlite,postgres] [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from bench.common import fresh_database, report, summary, timings_ms
+from bench.metrics_data import DAY, END_NS, analyze, generate
+from doralens.api.app import create_app
+from doralens.bootstrap import create_key
+from doralens.config import Settings
+from doralens.domain.timestamps import format_rfc3339
+from doralens.metrics.config import EngineConfig
+from doralens.metrics.refresh import refresh
+from doralens.store.factory import open_store
+from doralens.store.sql import SqlEventStore
+
+WINDOW = (END_NS - 90 * DAY, END_NS)
+API_KEY, APP_KEY = "a" * 32, "b" * 32
+CASES: dict[str, dict[str, str]] = {
+    "unfiltered": {"interval": "all"},
+    "one_env": {"interval": "all", "env": "prod"},
+    "one_service": {"interval": "all", "service": "svc-007"},
+    "unfiltered_weekly": {"interval": "week"},
+}
+
+
+def bare_scan(store: SqlEventStore, case: dict[str, str]) -> Any:
+    """Hand-written SQL reading the rows the endpoint reads: deployments, failures, change failures."""
+    where_d, where_f = ["finished_at >= :s", "finished_at < :e"], ["started_at >= :s", "started_at < :e"]
+    params: dict[str, Any] = {"s": WINDOW[0], "e": WINDOW[1]}
+    if "env" in case:
+        where_d.append("env = :env")
+        where_f.append("env = :env")
+        params["env"] = case["env"]
+    if "service" in case:
+        where_d.append("service = :service")
+        where_f.append("id IN (SELECT failure_id FROM failure_services WHERE service = :service)")
+        params["service"] = case["service"]
+    deployments = " AND ".join(where_d)
+    with store.backend.reader.connect() as conn:
+        return (
+            conn.execute(
+                text(
+                    "SELECT count(*), sum(CAST(is_change_failure AS INTEGER)), sum(CAST(is_rework AS INTEGER)) "
+                    f"FROM deployments WHERE {deployments}"
+                ),
+                params,
+            ).one(),
+            conn.execute(
+                text(f"SELECT count(*), sum(finished_at - started_at) FROM failures WHERE {' AND '.join(where_f)}"),
+                params,
+            ).one(),
+            conn.execute(
+                text(f"SELECT count(*), sum(recovery_ns) FROM deployments WHERE {deployments} AND is_change_failure"),
+                params,
+            ).one(),
+        )
+
+
+def bench_scale(backend: str, deployments: int, failures: int, repeat: int) -> dict[str, Any]:
+    with fresh_database(backend) as url:
+        store = open_store(url)
+        store.migrate()
+        load_seconds = generate(store, deployments, failures)
+        analyze(store)
+        settings = Settings(database_url=url, api_key=API_KEY, app_key=APP_KEY)
+        engine = EngineConfig.from_settings(settings)
+        initial = refresh(store=store, config=engine, max_rounds=1000)
+        analyze(store)
+        create_key(store, kind="api", name="bench", secret=API_KEY)
+        create_key(store, kind="app", name="bench", secret=APP_KEY)
+        window = {"from": format_rfc3339(WINDOW[0]), "to": format_rfc3339(WINDOW[1])}
+        cases: dict[str, Any] = {}
+        with TestClient(
+            create_app(settings, store), headers={"DD-API-KEY": API_KEY, "DD-APPLICATION-KEY": APP_KEY}
+        ) as client:
+            for name, case in CASES.items():
+                params = {**window, **case}
+                first = client.get("/api/v1/metrics", params=params)
+                assert first.status_code == 200, first.text
+                body = first.json()["metrics"]
+                ours = summary(timings_ms(lambda p=params: client.get("/api/v1/metrics", params=p), repeat))
+                bare = summary(timings_ms(lambda c=case: bare_scan(store, c), repeat))
+                cases[name] = {
+                    "deployments_in_window": body["deployment_frequency"]["value"],
+                    "failures_in_window": body["time_to_restore"]["resolved"] + body["time_to_restore"]["open"],
+                    "change_failure_rate": body["change_failure_rate"]["value"],
+                    "api": ours,
+                    "bare_scan": bare,
+                    "ratio_p50": round(ours["p50_ms"] / bare["p50_ms"], 2),
+                }
+        store.close()
+    return {
+        "deployments": deployments,
+        "failures": failures,
+        "load_seconds": round(load_seconds, 1),
+        "initial_refresh_seconds": round(initial.seconds, 1),
+        "initial_refresh_complete": initial.complete,
+        "cases": cases,
+    }
+
+
+def _verdicts(backend: str, runs: dict[str, Any]) -> dict[str, Any]:
+    largest = runs[max(runs, key=int)]
+    cases = largest["cases"]
+    checks: dict[str, Any] = {"ratio_p50 <= 3": {n: c["ratio_p50"] <= 3 for n, c in cases.items()}}
+    if backend == "sqlite":
+        checks["unfiltered p50 <= 150 ms"] = cases["unfiltered"]["api"]["p50_ms"] <= 150
+        checks["one service p50 <= 20 ms"] = cases["one_service"]["api"]["p50_ms"] <= 20
+    if len(runs) > 1:
+        smallest = runs[min(runs, key=int)]
+        checks["scaling (largest / smallest p50)"] = {
+            n: round(c["api"]["p50_ms"] / smallest["cases"][n]["api"]["p50_ms"], 2) for n, c in cases.items()
+        }
+    return checks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", default="100000:10000,1000000:100000", help="deployments:failures,...")
+    parser.add_argument("--deployments", type=int, help="one scale only: this many deployments")
+    parser.add_argument("--failures", type=int, help="one scale only: this many failures")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    if args.deployments is not None:
+        scales = [(args.deployments, args.failures if args.failures is not None else args.deployments // 10)]
+    else:
+        scales = [(int(d), int(f)) for d, f in (pair.split(":") for pair in args.scales.split(","))]
+    result: dict[str, Any] = {}
+    for backend in args.backends.split(","):
+        runs = {str(d): bench_scale(backend, d, f, args.repeat) for d, f in scales}
+        result[backend] = {"runs": runs, "checks": _verdicts(backend, runs)}
+        print(json.dumps({backend: result[backend]["checks"]}), file=sys.stderr)
+    report("metrics", result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The refresher ``doralens serve`` runs: derived state catches up without any read asking for it."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+
+from doralens.api.app import create_app
+from doralens.config import Settings
+from doralens.store.sql import SqlEventStore
+from tests.builders import deployment
+from tests.metrics.conftest import load
+
+
+def _wait_until_clean(store: SqlEventStore, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not store.dirty_streams():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_app_refreshes_in_the_background_while_it_runs(store: SqlEventStore, database_url: str) -> None:
+    settings = Settings(database_url=database_url, refresh_seconds=0.05)
+    with TestClient(create_app(settings, store, background_refresh=True)):
+        load(store, [deployment(id="deploy-000000001", version="v1"), deployment(id="deploy-000000002", version="v2")])
+        assert _wait_until_clean(store)
+    # Stopped with the app: a later write stays dirty until someone reads.
+    load(store, [deployment(id="deploy-000000003", version="v3", finished="2024-03-02T10:00:00Z")])
+    time.sleep(0.3)
+    assert store.dirty_streams()
+
+
+def test_no_background_refresh_unless_asked(store: SqlEventStore, database_url: str) -> None:
+    settings = Settings(database_url=database_url, refresh_seconds=0.05)
+    with TestClient(create_app(settings, store)):
+        load(store, [deployment(id="deploy-000000001")])
+        time.sleep(0.3)
+        assert store.dirty_streams()
