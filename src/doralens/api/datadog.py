@@ -75,5 +75,4 @@ def create_failure(_: ApiKey, body: JsonBody, store: StoreDep, settings: Setting
 )
 def create_incident(_: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep) -> JSONResponse:
     """The seed's endpoint: identical to ``/failure``."""
-    failure = parse_failure(body, service_teams=settings.service_teams)
-    return _created(store.record_failure(failure), "dora_failure")
+    return create_failure(_, body, store, settings)
