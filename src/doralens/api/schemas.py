@@ -163,8 +163,11 @@ def problems_from(error: ValidationError) -> ValidationFailed:
     return ValidationFailed([FieldProblem(p, m) for p, m in seen.items()])
 
 
-def parse_deployment(body: Any, *, service_teams: Mapping[str, str]) -> events.Deployment:
-    """Validate a deployment create body and build the domain event."""
+def parse_deployment(body: Any, *, service_teams: Mapping[str, str], event_id: str | None = None) -> events.Deployment:
+    """Validate a deployment create body and build the domain event.
+
+    ``event_id`` is the id used when the body names none (by default a new random one).
+    """
     try:
         attrs = DeploymentRequest.model_validate(body).data.attributes
     except ValidationError as exc:
@@ -172,7 +175,7 @@ def parse_deployment(body: Any, *, service_teams: Mapping[str, str]) -> events.D
     if attrs.started_at > attrs.finished_at:
         raise ValidationFailed.at("/data/attributes/started_at", "must not be after finished_at")
     return events.Deployment(
-        id=attrs.id or events.new_deployment_id(),
+        id=attrs.id or event_id or events.new_deployment_id(),
         service=attrs.service,
         started_at=attrs.started_at,
         finished_at=attrs.finished_at,
