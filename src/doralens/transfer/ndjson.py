@@ -1,11 +1,13 @@
 """Reading NDJSON: one JSON body per line, blank lines skipped, parsed fast and strictly.
 
-orjson parses the common line; a line it refuses goes to the API's own parser, so that what is accepted, and the
-message of what is not, are the API's (orjson is stricter only on what no database would store anyway).
+orjson parses the common line; a line it refuses, or that holds a number too long for a 64-bit integer (which
+orjson would read as a float), goes to the API's own parser: what is accepted, and the message of what is not,
+are the API's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -15,12 +17,19 @@ from doralens.api.body import parse_json
 from doralens.errors import ValidationFailed
 
 
+# 20 digits in a row (19 after a minus) may be an integer beyond 64 bits. Runs inside strings match too: that only
+# costs the slower parser for the line.
+_LONG_NUMBER = re.compile(rb"-[0-9]{19}|[0-9]{20}")
+
+
 def parse_line(raw: bytes) -> Any:
     """The JSON value of one line, or ``ValidationFailed`` saying where it broke."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return parse_json(raw)
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return parse_json(raw)
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, Any | ValidationFailed]]:
