@@ -16,7 +16,6 @@ import orjson
 from doralens.api.body import parse_json
 from doralens.errors import ValidationFailed
 
-
 # 20 digits in a row (19 after a minus) may be an integer beyond 64 bits. Runs inside strings match too: that only
 # costs the slower parser for the line.
 _LONG_NUMBER = re.compile(rb"-[0-9]{19}|[0-9]{20}")
