@@ -106,10 +106,10 @@ def column_problems(error: ValidationFailed) -> ValidationFailed:
     problems = []
     for problem in error.problems:
         column = _POINTER_COLUMNS.get(problem.pointer)
-        if column is None:
-            parts = problem.pointer.split("/")
-            column = parts[3] if len(parts) > 3 and parts[1:3] == ["data", "attributes"] else problem.pointer
-        problems.append(FieldProblem(f"column {column}", problem.detail))
+        parts = problem.pointer.split("/")
+        if column is None and len(parts) > 3 and parts[1:3] == ["data", "attributes"]:
+            column = parts[3]
+        problems.append(FieldProblem(f"column {column}" if column else problem.pointer, problem.detail))
     return ValidationFailed(problems)
 
 
