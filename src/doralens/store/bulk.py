@@ -12,16 +12,21 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from doralens.domain.events import ChangeFailureMark, Deployment
 from doralens.domain.streams import StreamKey, stream_key
-from doralens.store.bulk_io import delete_where_in, insert_rows, upsert_rows
+from doralens.store.bulk_io import (
+    delete_where_in,
+    insert_rows,
+    mark_lead_time_stale,
+    mark_streams_dirty,
+    select_in,
+    upsert_rows,
+)
 from doralens.store.dialect import Backend
-from doralens.store.dirty import env_key, mark_dirty, touch
-from doralens.store.leadtime import mark_lead_time_dirty
+from doralens.store.dirty import env_key, touch
 from doralens.store.rows import mark_columns, split_tag
-from doralens.store.schema import deployments
 
 EVENT_COLUMNS = (
     "id",
@@ -39,7 +44,6 @@ EVENT_COLUMNS = (
 )
 MARK_COLUMNS = tuple(mark_columns(None))
 INSERT_COLUMNS = (*EVENT_COLUMNS, "received_at", *MARK_COLUMNS)
-_CHUNK = 500
 
 
 @dataclass(slots=True)
@@ -85,43 +89,36 @@ def event_values(deployment: Deployment, now: int) -> tuple[object, ...]:
     )
 
 
-def _load(conn: Connection, ids: Sequence[str]) -> tuple[dict[str, _Stored], dict[str, dict[str, StreamKey]]]:
+def _load(
+    conn: Connection, backend: Backend, ids: Sequence[str]
+) -> tuple[dict[str, _Stored], dict[str, dict[str, StreamKey]]]:
     """Stored deployments with these ids, and the stored deployments whose remediation names one of them."""
-    stored: dict[str, _Stored] = {}
+    columns = 'SELECT "id", "service", "env", "remediation_deployment_id" FROM deployments WHERE'
+    stored = {
+        id_: _Stored((service, env), fix)
+        for id_, service, env, fix in select_in(conn, backend, f'{columns} "id" IN (…)', ids)
+    }
     naming: dict[str, dict[str, StreamKey]] = {}
-    columns = (deployments.c.id, deployments.c.service, deployments.c.env, deployments.c.remediation_deployment_id)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        for id_, service, env, fix in conn.execute(select(*columns).where(deployments.c.id.in_(chunk))):
-            stored[id_] = _Stored((service, env), fix)
-        for id_, service, env, fix in conn.execute(
-            select(*columns).where(deployments.c.remediation_deployment_id.in_(chunk))
-        ):
-            naming.setdefault(fix, {})[id_] = (service, env)
+    for id_, service, env, fix in select_in(conn, backend, f'{columns} "remediation_deployment_id" IN (…)', ids):
+        naming.setdefault(fix, {})[id_] = (service, env)
     return stored, naming
 
 
-def _streams_of(conn: Connection, ids: Collection[str]) -> dict[str, StreamKey]:
-    wanted = sorted(ids)
-    found: dict[str, StreamKey] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        rows = conn.execute(
-            select(deployments.c.id, deployments.c.service, deployments.c.env).where(
-                deployments.c.id.in_(wanted[start : start + _CHUNK])
-            )
-        )
-        found.update((id_, (service, env)) for id_, service, env in rows)
-    return found
+def _streams_of(conn: Connection, backend: Backend, ids: Collection[str]) -> dict[str, StreamKey]:
+    sql = 'SELECT "id", "service", "env" FROM deployments WHERE "id" IN (…)'
+    return {id_: (service, env) for id_, service, env in select_in(conn, backend, sql, sorted(ids))}
 
 
-def _walk(conn: Connection, items: Sequence[tuple[Deployment, ChangeFailureMark | None]]) -> tuple[_Batch, set[str]]:
+def _walk(
+    conn: Connection, backend: Backend, items: Sequence[tuple[Deployment, ChangeFailureMark | None]]
+) -> tuple[_Batch, set[str]]:
     """Replay the batch in order against what is stored; return what to write and the ids stored before."""
     ids = list(dict.fromkeys(d.id for d, _ in items))
-    stored, naming = _load(conn, ids)
+    stored, naming = _load(conn, backend, ids)
     in_batch = set(ids)
     fixes = {m.remediation.deployment_id for _, m in items if m and m.remediation and m.remediation.deployment_id}
     fixes.update(s.fix for s in stored.values() if s.fix)
-    outside = _streams_of(conn, fixes - in_batch)
+    outside = _streams_of(conn, backend, fixes - in_batch)
     known = dict(stored)
     batch = _Batch()
 
@@ -168,7 +165,7 @@ def write_deployments(
     """Insert or replace each deployment, apply its mark if any, and mark what they touch dirty."""
     if not items:
         return
-    batch, stored = _walk(conn, items)
+    batch, stored = _walk(conn, backend, items)
     new_rows, updates, marked_updates = [], [], []
     for position, (deployment_id, deployment) in enumerate(batch.final.items()):
         values = event_values(deployment, now)
@@ -199,6 +196,5 @@ def write_deployments(
         ("service", "env_key", "team_key"),
         sorted(batch.streams),
     )
-    if batch.lead_time:
-        mark_lead_time_dirty(conn, backend, batch.lead_time)
-    mark_dirty(conn, backend, batch.touched)
+    mark_lead_time_stale(conn, backend, batch.lead_time)
+    mark_streams_dirty(conn, backend, batch.touched)

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from doralens.domain.events import Failure
 from doralens.domain.streams import StreamKey
 from doralens.store.bulk import custom_tags_text
-from doralens.store.bulk_io import delete_where_in, insert_rows, upsert_rows
+from doralens.store.bulk_io import delete_where_in, insert_rows, mark_streams_dirty, select_in, upsert_rows
 from doralens.store.dialect import Backend
-from doralens.store.dirty import mark_dirty, team_streams, touch
+from doralens.store.dirty import team_streams, touch
 from doralens.store.failures_sql import load_failures, merge_failure
 from doralens.store.rows import split_tag
-from doralens.store.schema import attribution_overrides, deployments, failure_match_keys
 
 EVENT_COLUMNS = (
     "id",
@@ -37,7 +36,6 @@ EVENT_COLUMNS = (
 )
 KEY_COLUMNS = ("env_key", "subject", "started_at", "failure_id")
 MatchKey = tuple[str, str, int]
-_CHUNK = 500
 
 
 def _values(failure: Failure, now: int) -> tuple[object, ...]:
@@ -63,30 +61,19 @@ def _match_keys(failure: Failure) -> list[MatchKey]:
     return [(failure.env or "", subject, failure.started_at) for subject in failure.match_subjects()]
 
 
-def _override_streams(conn: Connection, ids: Sequence[str]) -> dict[str, StreamKey]:
+def _override_streams(conn: Connection, backend: Backend, ids: Sequence[str]) -> dict[str, StreamKey]:
     """The stream of the deployment each failure's attribution override names (failures with one)."""
-    found: dict[str, StreamKey] = {}
-    for start in range(0, len(ids), _CHUNK):
-        rows = conn.execute(
-            select(attribution_overrides.c.failure_id, deployments.c.service, deployments.c.env)
-            .join(deployments, deployments.c.id == attribution_overrides.c.deployment_id)
-            .where(attribution_overrides.c.failure_id.in_(ids[start : start + _CHUNK]))
-        )
-        found.update((failure_id, (service, env)) for failure_id, service, env in rows)
-    return found
+    sql = (
+        'SELECT o."failure_id", d."service", d."env" FROM attribution_overrides o '
+        'JOIN deployments d ON d."id" = o."deployment_id" WHERE o."failure_id" IN (…)'
+    )
+    return {failure_id: (service, env) for failure_id, service, env in select_in(conn, backend, sql, ids)}
 
 
-def _held_keys(conn: Connection, ids: Sequence[str]) -> dict[MatchKey, str]:
+def _held_keys(conn: Connection, backend: Backend, ids: Sequence[str]) -> dict[MatchKey, str]:
     """The match keys these failures hold."""
-    held: dict[MatchKey, str] = {}
-    for start in range(0, len(ids), _CHUNK):
-        rows = conn.execute(
-            select(*(failure_match_keys.c[c] for c in KEY_COLUMNS)).where(
-                failure_match_keys.c.failure_id.in_(ids[start : start + _CHUNK])
-            )
-        )
-        held.update(((env, subject, started), failure_id) for env, subject, started, failure_id in rows)
-    return held
+    sql = f"SELECT {', '.join(KEY_COLUMNS)} FROM failure_match_keys WHERE failure_id IN (…)"
+    return {(env, subject, started): owner for env, subject, started, owner in select_in(conn, backend, sql, ids)}
 
 
 def write_failures(conn: Connection, backend: Backend, items: Sequence[Failure], now: int) -> None:
@@ -94,11 +81,12 @@ def write_failures(conn: Connection, backend: Backend, items: Sequence[Failure],
     if not items:
         return
     ids = list(dict.fromkeys(f.id for f in items))
-    stored = load_failures(conn, ids)
+    existing = [row[0] for row in select_in(conn, backend, 'SELECT "id" FROM failures WHERE "id" IN (…)', ids)]
+    stored = load_failures(conn, existing) if existing else {}
     stored_ids = sorted(stored)
-    overrides = _override_streams(conn, stored_ids)
+    overrides = _override_streams(conn, backend, stored_ids)
     # Keys held by failures outside the batch never change hands here: inserting with DO NOTHING keeps them there.
-    holders = _held_keys(conn, stored_ids)
+    holders = _held_keys(conn, backend, stored_ids)
     held_by: dict[str, set[MatchKey]] = {}
     for key, owner in holders.items():
         held_by.setdefault(owner, set()).add(key)
@@ -149,4 +137,4 @@ def write_failures(conn: Connection, backend: Backend, items: Sequence[Failure],
     insert_rows(conn, backend, "failure_tags", ("failure_id", "key", "value"), tags)
     keys = [(*key, owner) for key, owner in holders.items() if owner in final]
     upsert_rows(conn, backend, "failure_match_keys", KEY_COLUMNS, KEY_COLUMNS[:3], keys)
-    mark_dirty(conn, backend, touched)
+    mark_streams_dirty(conn, backend, touched)

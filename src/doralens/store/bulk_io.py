@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from doralens.store.dialect import Backend
+from doralens.store.dirty import env_key, new_token
 
 
 def _driver(conn: Connection) -> Any:
@@ -79,3 +80,47 @@ def _executemany(conn: Connection, backend: Backend, sql: str, rows: Sequence[tu
             cursor.executemany(sql, rows)
     else:
         driver.executemany(sql, rows)
+
+
+def select_in(
+    conn: Connection, backend: Backend, sql: str, values: Sequence[str], chunk: int = 500
+) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (whose ``IN (…)`` stands for the values) for every value, ``chunk`` values a query."""
+    found: list[tuple[Any, ...]] = []
+    driver = _driver(conn)
+    for start in range(0, len(values), chunk):
+        part = tuple(values[start : start + chunk])
+        cursor = driver.execute(sql.replace("IN (…)", f"IN ({_marks(backend, len(part))})"), part)
+        found.extend(cursor.fetchall())
+        cursor.close()
+    return found
+
+
+def mark_streams_dirty(conn: Connection, backend: Backend, streams: dict[tuple[str, str | None], int]) -> None:
+    """``dirty.mark_dirty`` as one ``executemany``: a row per stream, one fresh token, the earliest ``since`` kept."""
+    if not streams:
+        return
+    token = new_token()
+    rows = sorted((service, env_key(env), since, token) for (service, env), since in streams.items())
+    earlier = 'CASE WHEN excluded."since" < dirty_streams."since" THEN excluded."since" ELSE dirty_streams."since" END'
+    sql = (
+        f'INSERT INTO dirty_streams ("service", "env_key", "since", "token") VALUES ({_marks(backend, 4)}) '
+        f'ON CONFLICT ("service", "env_key") DO UPDATE SET "token" = excluded."token", "since" = {earlier}'
+    )
+    _executemany(conn, backend, sql, rows)
+
+
+def mark_lead_time_stale(conn: Connection, backend: Backend, streams: Iterable[tuple[str, str | None]]) -> None:
+    """``leadtime.mark_lead_time_dirty`` as one ``executemany``."""
+    token = new_token()
+    rows = [(service, key, token) for service, key in sorted({(service, env_key(env)) for service, env in streams})]
+    if rows:
+        upsert_rows(
+            conn,
+            backend,
+            "lead_time_dirty",
+            ("service", "env_key", "token"),
+            ("service", "env_key"),
+            rows,
+            update=("token",),
+        )

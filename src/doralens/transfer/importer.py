@@ -8,6 +8,8 @@ API merges it (same env, service or team, and start), so importing a file again 
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -135,16 +137,34 @@ def write_batch(conn: Any, backend: Backend, items: list[Item]) -> None:
     flush()
 
 
-def _check(path: Path, options: ImportOptions, progress: Progress) -> ImportReport:
+def _check(path: Path, options: ImportOptions, progress: Progress, spool: IO[bytes] | None) -> ImportReport:
+    """Validate every line; with a spool, keep the valid items there in batches, so writing need not parse again."""
     report = ImportReport()
+    batch: list[Item] = []
     with path.open("rb") as stream:
         counted = _Counted(stream)
         for n, item in enumerate(_items(counted, options)):
             _count(report, item)
+            if spool is not None and isinstance(item, Item):
+                batch.append(item)
+                if len(batch) >= options.batch_size:
+                    pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                    batch = []
             if n % 1000 == 0:
                 progress("check", counted.consumed)
         progress("check", counted.consumed)
+    if spool is not None and batch:
+        pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
     return report
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[list[Item]]:
+    spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
 
 
 def _count(report: ImportReport, item: Item | Rejected) -> None:
@@ -156,33 +176,49 @@ def _count(report: ImportReport, item: Item | Rejected) -> None:
         report.failures += 1
 
 
-def _write(backend: Backend, path: Path, options: ImportOptions, progress: Progress) -> ImportReport:
-    report = ImportReport(written=True)
-    batch: list[Item] = []
-    with path.open("rb") as stream, backend.bulk_load():
-        counted = _Counted(stream)
-        for item in _items(counted, options):
-            _count(report, item)
-            if isinstance(item, Item):
-                batch.append(item)
-            if len(batch) >= options.batch_size:
-                with backend.write() as conn:
-                    write_batch(conn, backend, batch)
-                batch = []
-                progress("import", counted.consumed)
-        if batch:
+def _write(backend: Backend, batches: Iterator[list[Item]], progress: Callable[[int], None]) -> None:
+    with backend.bulk_load():
+        for batch in batches:
             with backend.write() as conn:
                 write_batch(conn, backend, batch)
-        progress("import", counted.consumed)
-    return report
+            progress(len(batch))
+
+
+def _read_batches(counted: _Counted, options: ImportOptions, report: ImportReport) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in _items(counted, options):
+        _count(report, item)
+        if isinstance(item, Item):
+            batch.append(item)
+            if len(batch) >= options.batch_size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
 def run_import(
     backend: Backend, path: Path, options: ImportOptions, progress: Progress = lambda _phase, _done: None
 ) -> ImportReport:
-    """Import a file: check it first (unless skipping invalid lines), then write it in batches."""
-    if options.dry_run or not options.skip_invalid:
-        checked = _check(path, options, progress)
-        if options.dry_run or checked.rejected:
-            return checked
-    return _write(backend, path, options, progress)
+    """Import a file: check it first, keeping the valid events aside, then write them in batches; or, when
+    skipping invalid lines, read and write in one pass."""
+    if options.skip_invalid and not options.dry_run:
+        report = ImportReport(written=True)
+        with path.open("rb") as stream:
+            counted = _Counted(stream)
+            _write(backend, _read_batches(counted, options, report), lambda _n: progress("import", counted.consumed))
+        return report
+    with tempfile.TemporaryFile(prefix="doralens-import-") as spool:
+        report = _check(path, options, progress, None if options.dry_run else spool)
+        if options.dry_run or report.rejected:
+            return report
+        total, done = report.deployments + report.failures, 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            progress("import", path.stat().st_size * done // max(total, 1))
+
+        _write(backend, _spooled(spool), advance)
+    report.written = True
+    return report

@@ -110,6 +110,8 @@ def parse_item(
 ) -> Item:
     """Validate one line's body into an ``Item``, or raise ``ValidationFailed`` naming the fields."""
     if kind_of(body, kind) == "deployment":
-        deployment = parse_deployment(body, service_teams=service_teams, event_id=line_id(raw))
+        attributes = body["data"].get("attributes")
+        named = isinstance(attributes, dict) and attributes.get("id") is not None
+        deployment = parse_deployment(body, service_teams=service_teams, event_id=None if named else line_id(raw))
         return Item(line, deployment, parse_mark(body, default_by=marked_by, now=now))
     return Item(line, parse_failure(body, service_teams=service_teams))

@@ -1,13 +1,12 @@
 """Reading NDJSON: one JSON body per line, blank lines skipped, parsed fast and strictly.
 
-orjson parses the common line; a line it refuses, or that holds a number too long for a 64-bit integer (which
-orjson would read as a float), goes to the API's own parser: what is accepted, and the message of what is not,
-are the API's.
+orjson parses the common line. A line it refuses goes to the API's own parser, and so does one with a float among
+its attributes: orjson reads an integer beyond 64 bits as a float, which a timestamp's message would tell apart.
+What is accepted, and the message of what is not, are therefore the API's.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -16,19 +15,20 @@ import orjson
 from doralens.api.body import parse_json
 from doralens.errors import ValidationFailed
 
-# 20 digits in a row (19 after a minus) may be an integer beyond 64 bits. Runs inside strings match too: that only
-# costs the slower parser for the line.
-_LONG_NUMBER = re.compile(rb"-[0-9]{19}|[0-9]{20}")
+
+def _has_float_attribute(value: Any) -> bool:
+    data = value.get("data") if type(value) is dict else None
+    attributes = data.get("attributes") if type(data) is dict else None
+    return type(attributes) is dict and any(type(v) is float for v in attributes.values())
 
 
 def parse_line(raw: bytes) -> Any:
     """The JSON value of one line, or ``ValidationFailed`` saying where it broke."""
-    if _LONG_NUMBER.search(raw) is None:
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-    return parse_json(raw)
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return parse_json(raw)
+    return parse_json(raw) if _has_float_attribute(value) else value
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, Any | ValidationFailed]]:
