@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import Connection
 
@@ -65,8 +66,9 @@ class _Batch:
     streams: set[tuple[str, str, str]] = field(default_factory=set)
 
 
+@lru_cache(maxsize=4096)
 def custom_tags_text(tags: tuple[str, ...]) -> str:
-    """The stored JSON of custom tags, byte for byte as the one-by-one path writes it."""
+    """The stored JSON of custom tags, byte for byte as the one-by-one path writes it (events repeat tag sets)."""
     return json.dumps(list(tags)) if tags else "[]"
 
 

@@ -8,7 +8,6 @@ API merges it (same env, service or team, and start), so importing a file again 
 
 from __future__ import annotations
 
-import pickle
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +24,7 @@ from doralens.store.failures_sql import record_failure_in
 from doralens.transfer.csvrows import column_problems, read_rows
 from doralens.transfer.items import Item, Kind, parse_item
 from doralens.transfer.ndjson import read_lines
+from doralens.transfer.spool import dump_batch, load_batches
 
 Format = Literal["ndjson", "csv"]
 Progress = Callable[[str, int], None]  # phase ("check" or "import"), bytes of the file read so far
@@ -148,23 +148,14 @@ def _check(path: Path, options: ImportOptions, progress: Progress, spool: IO[byt
             if spool is not None and isinstance(item, Item):
                 batch.append(item)
                 if len(batch) >= options.batch_size:
-                    pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                    dump_batch(batch, spool)
                     batch = []
             if n % 1000 == 0:
                 progress("check", counted.consumed)
         progress("check", counted.consumed)
     if spool is not None and batch:
-        pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        dump_batch(batch, spool)
     return report
-
-
-def _spooled(spool: IO[bytes]) -> Iterator[list[Item]]:
-    spool.seek(0)
-    while True:
-        try:
-            yield pickle.load(spool)
-        except EOFError:
-            return
 
 
 def _count(report: ImportReport, item: Item | Rejected) -> None:
@@ -219,6 +210,6 @@ def run_import(
             done += count
             progress("import", path.stat().st_size * done // max(total, 1))
 
-        _write(backend, _spooled(spool), advance)
+        _write(backend, load_batches(spool), advance)
     report.written = True
     return report
