@@ -72,6 +72,12 @@ def custom_tags_text(tags: tuple[str, ...]) -> str:
     return json.dumps(list(tags)) if tags else "[]"
 
 
+@lru_cache(maxsize=4096)
+def tag_rows(tags: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The (key, value) rows of a tag set, duplicates once, as the one-by-one path inserts them."""
+    return tuple(dict.fromkeys(split_tag(t) for t in tags))
+
+
 def event_values(deployment: Deployment, now: int) -> tuple[object, ...]:
     """The ``EVENT_COLUMNS`` of a deployment row."""
     git = deployment.git
@@ -138,23 +144,30 @@ def _walk(
         if fix in in_batch:
             naming.setdefault(fix, {})[deployment_id] = stream
 
+    touched = batch.touched
     for deployment, mark in items:
         stream = stream_key(deployment)
         before = known.get(deployment.id)
         fix = before.fix if before else None
         known[deployment.id] = _Stored(stream, fix)
-        name_fix(deployment.id, fix, fix, stream)
-        moved = [before.stream] if before else []
-        remediated = list(naming.get(deployment.id, {}).values())
-        touch(batch.touched, [stream, *moved, *remediated], deployment.finished_at)
+        if fix is not None:
+            name_fix(deployment.id, fix, fix, stream)
+        # Its stream, the one it left (if stored before), and those of the deployments it remediates.
+        since = deployment.finished_at
+        if touched.get(stream, since) >= since:
+            touched[stream] = since
+        if before is not None:
+            touch(touched, [before.stream], since)
+        if deployment.id in naming:
+            touch(touched, naming[deployment.id].values(), since)
         if deployment.git is not None or before is not None:
-            batch.lead_time.update([stream, *moved])
+            batch.lead_time.update([stream, before.stream] if before else [stream])
         batch.streams.add((deployment.service, env_key(deployment.env), deployment.team or ""))
         batch.final[deployment.id] = deployment
         if mark is not None:
             new_fix = mark.remediation.deployment_id if mark.remediation else None
             found = [stream_of(d) for d in (deployment.id, fix, new_fix)]
-            touch(batch.touched, [s for s in found if s is not None], 0)
+            touch(touched, [s for s in found if s is not None], 0)
             known[deployment.id] = _Stored(stream, new_fix)
             name_fix(deployment.id, fix, new_fix, stream)
             batch.marks[deployment.id] = mark
@@ -187,7 +200,7 @@ def write_deployments(
     tags = [
         (deployment_id, key, value)
         for deployment_id, deployment in batch.final.items()
-        for key, value in dict.fromkeys(split_tag(t) for t in deployment.custom_tags)
+        for key, value in tag_rows(deployment.custom_tags)
     ]
     insert_rows(conn, backend, "deployment_tags", ("deployment_id", "key", "value"), tags)
     upsert_rows(

@@ -12,12 +12,11 @@ from sqlalchemy import Connection
 
 from doralens.domain.events import Failure
 from doralens.domain.streams import StreamKey
-from doralens.store.bulk import custom_tags_text
+from doralens.store.bulk import custom_tags_text, tag_rows
 from doralens.store.bulk_io import delete_where_in, insert_rows, mark_streams_dirty, select_in, upsert_rows
 from doralens.store.dialect import Backend
 from doralens.store.dirty import team_streams, touch
 from doralens.store.failures_sql import load_failures, merge_failure
-from doralens.store.rows import split_tag
 
 EVENT_COLUMNS = (
     "id",
@@ -131,9 +130,7 @@ def write_failures(conn: Connection, backend: Backend, items: Sequence[Failure],
         delete_where_in(conn, backend, table, "failure_id", stored_ids)
     services = [(f.id, service) for f in final.values() for service in f.services]
     insert_rows(conn, backend, "failure_services", ("failure_id", "service"), services)
-    tags = [
-        (f.id, key, value) for f in final.values() for key, value in dict.fromkeys(split_tag(t) for t in f.custom_tags)
-    ]
+    tags = [(f.id, key, value) for f in final.values() for key, value in tag_rows(f.custom_tags)]
     insert_rows(conn, backend, "failure_tags", ("failure_id", "key", "value"), tags)
     keys = [(*key, owner) for key, owner in holders.items() if owner in final]
     upsert_rows(conn, backend, "failure_match_keys", KEY_COLUMNS, KEY_COLUMNS[:3], keys)

@@ -69,16 +69,15 @@ def _item(record: tuple[Any, ...]) -> Item:
 
 
 def dump_batch(items: list[Item], spool: IO[bytes]) -> None:
-    """Append a batch to the spool."""
-    marshal.dump([_record(item) for item in items], spool)
+    """Append a batch to the spool: its length, then its records (one read each way, not one per object)."""
+    blob = marshal.dumps([_record(item) for item in items])
+    spool.write(len(blob).to_bytes(8, "little"))
+    spool.write(blob)
 
 
 def load_batches(spool: IO[bytes]) -> Iterator[list[Item]]:
     """The batches of the spool, from its start."""
     spool.seek(0)
-    while True:
-        try:
-            records = marshal.load(spool)
-        except EOFError:
-            return
+    while size := spool.read(8):
+        records = marshal.loads(spool.read(int.from_bytes(size, "little")))
         yield [_item(record) for record in records]
