@@ -59,11 +59,12 @@ def events(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
                 attributes["finished_at"] = finished + rng.randrange(1, 86_400) * 10**9
             yield {"data": {"type": "dora_failure", "attributes": attributes}}
             continue
+        service = rng.randrange(len(SERVICES))
         attributes = {
             "id": f"{rng.getrandbits(64):016x}",
-            "service": rng.choice(SERVICES),
+            "service": SERVICES[service],
             "env": rng.choice(ENVS),
-            "team": f"team-{rng.randrange(20):02d}",
+            "team": f"team-{service % 20:02d}",  # a service belongs to one team
             "version": f"v{n}",
             "started_at": finished - 300 * 10**9,
             "finished_at": finished,

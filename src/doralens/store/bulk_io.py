@@ -85,9 +85,16 @@ def _executemany(conn: Connection, backend: Backend, sql: str, rows: Sequence[tu
 def select_in(
     conn: Connection, backend: Backend, sql: str, values: Sequence[str], chunk: int = 500
 ) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` (whose ``IN (…)`` stands for the values) for every value, ``chunk`` values a query."""
-    found: list[tuple[Any, ...]] = []
+    """Rows of ``sql`` (whose ``IN (…)`` stands for the values) for every value: on PostgreSQL in one query over an
+    array (many ``IN`` lists would each be planned, some as a scan of the table), elsewhere ``chunk`` values a query."""
+    if not values:
+        return []
     driver = _driver(conn)
+    if backend.name == "postgresql":
+        with driver.cursor() as cursor:
+            cursor.execute(sql.replace("IN (…)", "= ANY(%s)"), (list(values),), prepare=False)
+            return list(cursor.fetchall())
+    found: list[tuple[Any, ...]] = []
     for start in range(0, len(values), chunk):
         part = tuple(values[start : start + chunk])
         cursor = driver.execute(sql.replace("IN (…)", f"IN ({_marks(backend, len(part))})"), part)
