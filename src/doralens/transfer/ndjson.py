@@ -1,7 +1,7 @@
 """Reading NDJSON: one JSON body per line, blank lines skipped, parsed fast and strictly.
 
-orjson parses the common line. A line it refuses goes to the API's own parser, and so does one with a float among
-its attributes: orjson reads an integer beyond 64 bits as a float, which a timestamp's message would tell apart.
+orjson parses the common line. A line it refuses goes to the API's own parser, and so does one with a float for a
+time: orjson reads an integer beyond 64 bits as a float, which a timestamp's message would tell apart.
 What is accepted, and the message of what is not, are therefore the API's.
 """
 
@@ -15,11 +15,15 @@ import orjson
 from doralens.api.body import parse_json
 from doralens.errors import ValidationFailed
 
+# The attributes whose message tells an integer from a float (timestamps); any other attribute gets the same message
+# for both, or is ignored.
+_TIMES = ("started_at", "finished_at", "change_failure_marked_at")
 
-def _has_float_attribute(value: Any) -> bool:
+
+def _has_float_time(value: Any) -> bool:
     data = value.get("data") if type(value) is dict else None
     attributes = data.get("attributes") if type(data) is dict else None
-    return type(attributes) is dict and any(type(v) is float for v in attributes.values())
+    return type(attributes) is dict and any(type(attributes.get(name)) is float for name in _TIMES)
 
 
 def parse_line(raw: bytes) -> Any:
@@ -28,7 +32,7 @@ def parse_line(raw: bytes) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return parse_json(raw)
-    return parse_json(raw) if _has_float_attribute(value) else value
+    return parse_json(raw) if _has_float_time(value) else value
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, Any | ValidationFailed]]:

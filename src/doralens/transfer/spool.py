@@ -11,57 +11,32 @@ from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitIn
 from doralens.transfer.items import Item
 
 
-def _git(git: GitInfo | None) -> tuple[str, str, str] | None:
-    return (git.commit_sha, git.repository_url, git.repository_id) if git else None
-
-
-def _mark(mark: ChangeFailureMark | None) -> tuple[Any, ...] | None:
-    if mark is None:
-        return None
-    fix = mark.remediation
-    return (mark.change_failure, (fix.type, fix.deployment_id, fix.version) if fix else None, mark.set_by, mark.set_at)
-
-
 def _record(item: Item) -> tuple[Any, ...]:
     e = item.event
+    git = e.git
+    git_fields = (git.commit_sha, git.repository_url, git.repository_id) if git else None
     if isinstance(e, Deployment):
-        fields = (e.id, e.service, e.started_at, e.finished_at, e.env, e.team, e.version, _git(e.git), e.custom_tags)
-        return (item.line, 0, fields, _mark(item.mark))
+        mark = item.mark
+        mark_fields = None
+        if mark is not None:
+            fix = mark.remediation
+            fix_fields = (fix.type, fix.deployment_id, fix.version) if fix else None
+            mark_fields = (mark.change_failure, fix_fields, mark.set_by, mark.set_at)
+        fields = (e.id, e.service, e.started_at, e.finished_at, e.env, e.team, e.version, git_fields, e.custom_tags)
+        return (item.line, 0, fields, mark_fields)
     failure = (e.id, e.started_at, e.services, e.team, e.finished_at, e.name, e.severity, e.env, e.version)
-    return (item.line, 1, (*failure, _git(e.git), e.custom_tags, e.id_given), None)
+    return (item.line, 1, (*failure, git_fields, e.custom_tags, e.id_given), None)
 
 
 def _item(record: tuple[Any, ...]) -> Item:
     line, kind, fields, mark = record
     if kind == 1:
         id_, started, services, team, finished, name, severity, env, version, git, tags, id_given = fields
-        failure = Failure(
-            id=id_,
-            started_at=started,
-            services=services,
-            team=team,
-            finished_at=finished,
-            name=name,
-            severity=severity,
-            env=env,
-            version=version,
-            git=GitInfo(*git) if git else None,
-            custom_tags=tags,
-            id_given=id_given,
-        )
+        info = GitInfo(*git) if git else None
+        failure = Failure(id_, started, services, team, finished, name, severity, env, version, info, tags, id_given)
         return Item(line, failure)
     id_, service, started, finished, env, team, version, git, tags = fields
-    deployment = Deployment(
-        id=id_,
-        service=service,
-        started_at=started,
-        finished_at=finished,
-        env=env,
-        team=team,
-        version=version,
-        git=GitInfo(*git) if git else None,
-        custom_tags=tags,
-    )
+    deployment = Deployment(id_, service, started, finished, env, team, version, GitInfo(*git) if git else None, tags)
     if mark is not None:
         change_failure, fix, set_by, set_at = mark
         mark = ChangeFailureMark(change_failure, Remediation(*fix) if fix else None, set_by, set_at)
