@@ -32,7 +32,7 @@ def _timestamp(value: Any) -> int:
         raise PydanticCustomError("timestamp", str(exc)) from None
 
 
-def _custom_tag(value: Any) -> str:
+def check_custom_tag(value: Any) -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("tag", "must be a string of the form key:value")
     key, sep, rest = value.partition(":")
@@ -52,7 +52,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Text = Annotated[str, StringConstraints(max_length=2000)]
 EventId = Annotated[str, StringConstraints(pattern=events.EVENT_ID_PATTERN.pattern)]
 CommitSha = Annotated[str, StringConstraints(pattern=events.COMMIT_SHA_PATTERN.pattern)]
-CustomTag = Annotated[str, PlainValidator(_custom_tag), WithJsonSchema({"type": "string", "example": "key:value"})]
+CustomTag = Annotated[str, PlainValidator(check_custom_tag), WithJsonSchema({"type": "string", "example": "key:value"})]
 CustomTags = Annotated[list[CustomTag] | None, Field(max_length=events.MAX_CUSTOM_TAGS)]
 
 

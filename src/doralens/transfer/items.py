@@ -16,6 +16,7 @@ from doralens.api.requests import RemediationIn, remediation_from
 from doralens.api.schemas import Name, Strict, Timestamp, parse_deployment, parse_failure, problems_from
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure
 from doralens.errors import ValidationFailed
+from doralens.transfer.fastpath import fast_deployment
 
 Kind = Literal["deployment", "failure"]
 # ``data.type`` of each kind: what the export writes, and what Datadog's documentation and clients send.
@@ -112,6 +113,9 @@ def parse_item(
     if kind_of(body, kind) == "deployment":
         attributes = body["data"].get("attributes")
         named = isinstance(attributes, dict) and attributes.get("id") is not None
-        deployment = parse_deployment(body, service_teams=service_teams, event_id=None if named else line_id(raw))
+        event_id = None if named else line_id(raw)
+        deployment = fast_deployment(body, service_teams=service_teams, event_id=event_id) or parse_deployment(
+            body, service_teams=service_teams, event_id=event_id
+        )
         return Item(line, deployment, parse_mark(body, default_by=marked_by, now=now))
     return Item(line, parse_failure(body, service_teams=service_teams))
