@@ -25,6 +25,8 @@ from doralens.config import Settings
 from doralens.gitdata.service import engine_config
 from doralens.metrics.background import BackgroundRefresher
 from doralens.store.base import EventStore
+from doralens.web import assets as web_assets
+from doralens.web import routes as web_routes
 
 
 def create_app(settings: Settings, store: EventStore, *, background_refresh: bool = False) -> FastAPI:
@@ -66,6 +68,8 @@ def create_app(settings: Settings, store: EventStore, *, background_refresh: boo
     app.include_router(attribution.router)
     app.include_router(gitlab.router)
     app.include_router(git.router)
+    app.include_router(web_assets.router)
+    app.include_router(web_routes.router)
     return app
 
 
