@@ -62,7 +62,7 @@
     var good = css("--good"), bad = css("--bad"), medium = css("--medium"), link = css("--link");
     var traces = [];
     var fail = { type: "scatter", mode: "lines", x: [], y: [], customdata: [], text: [], line: { color: bad, width: 8 },
-      hovertemplate: "%{text}<extra></extra>", name: "failures" };
+      hovertemplate: "%{text}<extra></extra>", name: "failure" };
     data.failures.forEach(function (f) {
       f.services.forEach(function (service) {
         var end = f.finished || data.to;
@@ -84,10 +84,11 @@
     });
     traces.push(recovery);
     var looks = { ok: [good, "circle", 9], rework: [medium, "diamond", 10], failed: [bad, "x", 12] };
+    var names = { ok: "deployment", rework: "rework", failed: "change failure" };
     Object.keys(kinds).forEach(function (kind) {
       var items = kinds[kind];
       traces.push({
-        type: "scatter", mode: "markers", name: kind,
+        type: "scatter", mode: "markers", name: names[kind],
         x: items.map(function (d) { return d.at; }),
         y: items.map(function (d) { return d.service; }),
         customdata: items.map(function (d) { return d.link; }),
@@ -98,7 +99,13 @@
         hovertemplate: "%{x|%Y-%m-%d %H:%M}: %{text}<extra></extra>"
       });
     });
-    var look = layout({ margin: { l: 100, r: 12, t: 8, b: 36 } });
+    var rows = {};
+    data.deployments.forEach(function (d) { rows[d.service] = true; });
+    data.failures.forEach(function (f) { f.services.forEach(function (s) { rows[s] = true; }); });
+    var height = Math.max(220, 34 * Object.keys(rows).length + 110);
+    document.getElementById("chart-timeline").style.height = height + "px";
+    var look = layout({ margin: { l: 100, r: 12, t: 8, b: 36 }, height: height, showlegend: true,
+      legend: { orientation: "h", y: -0.15 } });
     look.yaxis = { type: "category", gridcolor: css("--line"), automargin: true };
     return Plotly.newPlot("chart-timeline", traces, look, CONFIG).then(follow);
   }
