@@ -27,7 +27,26 @@
     return Object.assign(base, extra || {});
   }
 
-  var CONFIG = { displayModeBar: false, responsive: true };
+  // Sizes are given, not measured by plotly (its autosize costs more than drawing); a resize redraws at the new width.
+  var CONFIG = { displayModeBar: false };
+  var drawn = [];
+
+  function sized(id, look) {
+    var el = document.getElementById(id);
+    look.autosize = false;
+    look.width = el.clientWidth;
+    look.height = look.height || el.clientHeight || 220;
+    drawn.push(el);
+    return el;
+  }
+
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      drawn.forEach(function (el) { Plotly.relayout(el, { width: el.clientWidth }); });
+    }, 150);
+  });
 
   function follow(plot) {
     plot.on("plotly_click", function (event) {
@@ -55,7 +74,7 @@
     if (chart.kind === "bar") { trace.type = "bar"; } else { trace.type = "scatter"; trace.mode = "lines+markers"; trace.connectgaps = false; }
     var look = layout();
     look.yaxis = Object.assign(look.yaxis, axis);
-    return Plotly.newPlot(chart.id, [trace], look, CONFIG).then(follow);
+    return Plotly.newPlot(sized(chart.id, look), [trace], look, CONFIG).then(follow);
   }
 
   function timelineChart(data) {
@@ -107,18 +126,20 @@
     var look = layout({ margin: { l: 100, r: 12, t: 8, b: 36 }, height: height, showlegend: true,
       legend: { orientation: "h", y: -0.15 } });
     look.yaxis = { type: "category", gridcolor: css("--line"), automargin: true };
-    return Plotly.newPlot("chart-timeline", traces, look, CONFIG).then(follow);
+    return Plotly.newPlot(sized("chart-timeline", look), traces, look, CONFIG).then(follow);
   }
 
   function draw() {
     var root = document.documentElement;
     if (typeof Plotly === "undefined") { root.dataset.charts = "unavailable"; return; }
+    root.dataset.chartsStartMs = String(Math.round(performance.now()));
     var pending = [];
     (readJson("charts-data") || []).forEach(function (chart) { pending.push(metricChart(chart)); });
     var timeline = readJson("timeline-data");
     if (timeline) { pending.push(timelineChart(timeline)); }
     Promise.all(pending).then(function () {
       root.dataset.chartCount = String(pending.length);
+      root.dataset.chartsMs = String(Math.round(performance.now()));
       root.dataset.charts = "drawn";
     }, function () { root.dataset.charts = "failed"; });
   }
