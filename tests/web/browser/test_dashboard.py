@@ -4,6 +4,8 @@ from a number to its events and from a deployment to its remediation, sorting, t
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -15,6 +17,7 @@ from tests.web.browser.conftest import WINDOW, Visit, api, visit
 
 pytestmark = pytest.mark.slow
 QUERY = urlencode(WINDOW)
+README_SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "dashboard.png"
 
 
 def _cards(visit: Visit) -> dict[str, dict[str, Any]]:
@@ -145,3 +148,14 @@ def test_the_guard_catches_a_request_leaving_the_machine(browser: Any, live: Liv
     outside.page.evaluate("fetch('http://203.0.113.9/beacon').catch(() => null)")
     with pytest.raises(AssertionError, match=r"left 127\.0\.0\.1"):
         next(visits)
+
+
+def test_readme_screenshot(browser: Any, live: LiveServer) -> None:
+    """The README's picture of the overview: rewritten with ``DORALENS_TEST_UPDATE_SCREENSHOT=1``."""
+    for shown in visit(browser, live, viewport={"width": 1280, "height": 1500}, color_scheme="light"):
+        shown.open(f"/?{QUERY}", charts=True)
+        path = shown.shot("readme-overview")
+        if os.environ.get("DORALENS_TEST_UPDATE_SCREENSHOT") == "1":
+            README_SCREENSHOT.parent.mkdir(exist_ok=True)
+            shown.page.screenshot(path=str(README_SCREENSHOT), clip={"x": 0, "y": 0, "width": 1280, "height": 1500})
+        assert path.stat().st_size > 10_000
