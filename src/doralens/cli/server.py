@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -39,6 +41,8 @@ def serve(
             # Removed when the server stops: the database and the demo's git repositories.
             directory = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="doralens-demo-")))
             database_url = f"sqlite:///{directory / 'demo.db'}"
+            # uvicorn re-raises SIGTERM once it has drained: exit through Python so the directory goes too.
+            signal.signal(signal.SIGTERM, _exit_on_signal)
         settings = load_settings(
             host=host,
             port=port,
@@ -48,6 +52,10 @@ def serve(
             database_url=database_url,
         )
         _serve(settings, demo=(demo_seed, demo_days) if demo else None)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _serve(settings: Settings, *, demo: tuple[int, int] | None) -> None:
@@ -61,14 +69,18 @@ def _serve(settings: Settings, *, demo: tuple[int, int] | None) -> None:
             raise fail(str(exc)) from None
     err.print(f"database {redact_url(settings.database_url)} is ready")
     if summary is not None:
-        out.print(describe(summary), highlight=False)
+        out.print(describe(summary), highlight=False, soft_wrap=True)
+        if not new_keys:
+            out.print("keys: the ones set in DORALENS_API_KEY and DORALENS_APP_KEY")
     for key in new_keys:
         label = "API key (DD_API_KEY)" if key.kind == "api" else "application key (DD_APP_KEY)"
         out.print(f"created {label}: [bold]{key.secret}[/bold]  (shown once; `doralens keys` manages keys)")
     scheme = "https" if settings.tls_certfile else "http"
     err.print(f"doralens {doralens.__version__} serving on {scheme}://{settings.host}:{settings.port}")
     if summary is not None:
-        out.print(f"dashboard: [bold]{scheme}://{settings.host}:{settings.port}/[/bold]", highlight=False)
+        out.print(
+            f"dashboard: [bold]{scheme}://{settings.host}:{settings.port}/[/bold]", highlight=False, soft_wrap=True
+        )
     # Worker processes rebuild their settings from the environment.
     os.environ["DORALENS_DATABASE_URL"] = settings.database_url
     uvicorn.run(
