@@ -1,4 +1,4 @@
-"""A real Chromium (Playwright, headless) against a live server with data; every request must stay on 127.0.0.1.
+"""A real Chromium (Playwright, headless) against a live server with the demo data; no request may leave 127.0.0.1.
 
 Chromium comes from the system (``/usr/bin/chromium``, or ``DORALENS_TEST_CHROMIUM``); Playwright never downloads
 one. Without it these tests are skipped, unless ``DORALENS_TEST_REQUIRE_BROWSER=1`` (set by ``.ci/run``) makes
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from doralens.config import Settings
+from doralens.demo import fill
+from doralens.domain.timestamps import NS_PER_SECOND, format_rfc3339
 from doralens.store.factory import open_store
-from tests.metrics.conftest import load
-from tests.metrics.scenario import MARCH, scenario_deployments, scenario_failures
 from tests.servers import LiveServer, start_server
 
 REQUIRE_BROWSER = os.environ.get("DORALENS_TEST_REQUIRE_BROWSER") == "1"
@@ -36,7 +38,10 @@ LAUNCH_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1"}
 CHARTS_DRAWN = "document.documentElement.dataset.charts === 'drawn'"
-WINDOW = {"from": MARCH[0], "to": MARCH[1]}
+# The demo ends now; the pages are asked about its last 90 days, with the window written out so the API can be asked
+# exactly the same question.
+NOW_NS = time.time_ns() // NS_PER_SECOND * NS_PER_SECOND
+WINDOW = {"from": format_rfc3339(NOW_NS - 90 * 86_400 * NS_PER_SECOND), "to": format_rfc3339(NOW_NS + NS_PER_SECOND)}
 
 pytestmark = pytest.mark.slow
 
@@ -64,11 +69,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server over a SQLite file holding the March scenario."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser')}/dashboard.db"
+    """A live server over a SQLite file holding the demo's 120 days."""
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder}/dashboard.db"
     store = open_store(url)
     store.migrate()
-    load(store, [*scenario_deployments(), *scenario_failures()])
+    fill(store, Settings(database_url=url), seed=7, days=120, now_ns=NOW_NS, git_path=folder / "git")
     store.close()
     with start_server(url) as server:
         yield server

@@ -1,5 +1,6 @@
-"""The dashboard in headless Chromium: numbers equal the API's, filters change the URL and the numbers, drill-down
-from a number to its events and from a deployment to its remediation, sorting, timeline, phone width, dark mode."""
+"""The dashboard in headless Chromium over the demo data: numbers equal the API's, filters change the URL and the
+numbers, drill-down from a number to its events, from a deployment to its remediation and commits, from a failure
+to its cause; sorting, timeline, keyboard, phone width, dark mode."""
 
 from __future__ import annotations
 
@@ -41,26 +42,41 @@ def _assert_cards_match(cards: dict[str, dict[str, Any]], metrics: dict[str, Any
         assert int(shown["n"]) == block["n"], metric
 
 
+def _row_ids(visit: Visit) -> list[str | None]:
+    rows = visit.page.locator("table.events tbody tr[data-id]")
+    return [rows.nth(i).get_attribute("data-id") for i in range(rows.count())]
+
+
 def test_overview_shows_the_api_numbers_and_draws_every_chart(laptop: Visit, live: LiveServer) -> None:
     laptop.open(f"/?{QUERY}&interval=day", charts=True)
     assert laptop.page.evaluate("document.documentElement.dataset.chartCount") == "6"
     assert laptop.page.locator(".plot .main-svg").count() >= 6
-    _assert_cards_match(_cards(laptop), api(live, "/api/v1/metrics", **WINDOW, interval="day")["metrics"])
+    metrics = api(live, "/api/v1/metrics", **WINDOW, interval="day")["metrics"]
+    assert metrics["deployment_frequency"]["value"] > 100  # the demo is there
+    assert metrics["change_lead_time"]["value"] is not None
+    _assert_cards_match(_cards(laptop), metrics)
+    # each chart's data table shows the API's series
+    cells = laptop.page.eval_on_selector_all(
+        "#chart-deployment_frequency ~ details tbody a", "links => links.map(a => JSON.parse(a.dataset.value))"
+    )
+    assert cells == [p["value"] for p in metrics["deployment_frequency"]["series"]]
     laptop.shot("overview")
 
 
 def test_filters_go_into_the_url_and_change_the_numbers(laptop: Visit, live: LiveServer) -> None:
     laptop.open(f"/?{QUERY}", charts=True)
-    laptop.page.get_by_label("Service").fill("api")
+    laptop.page.get_by_label("Service").fill("checkout")
+    laptop.page.get_by_label("Env").fill("prod")
     laptop.page.get_by_label("Interval").select_option("month")
     laptop.page.get_by_role("button", name="Apply").click()
-    laptop.page.wait_for_url("**service=api**")
+    laptop.page.wait_for_url("**service=checkout**")
     laptop.page.wait_for_function("document.documentElement.dataset.charts === 'drawn'")
     params = parse_qs(urlsplit(laptop.page.url).query)
-    assert (params["service"], params["interval"]) == (["api"], ["month"])
-    expected = api(live, "/api/v1/metrics", **WINDOW, service="api", interval="month")["metrics"]
+    assert (params["service"], params["env"], params["interval"]) == (["checkout"], ["prod"], ["month"])
+    expected = api(live, "/api/v1/metrics", **WINDOW, service="checkout", env="prod", interval="month")["metrics"]
+    everything = api(live, "/api/v1/metrics", **WINDOW)["metrics"]
+    assert 0 < expected["deployment_frequency"]["value"] < everything["deployment_frequency"]["value"]
     _assert_cards_match(_cards(laptop), expected)
-    assert expected["deployment_frequency"]["value"] == 2
     # the URL alone gives the same view: a shared link
     shared = laptop.page.url
     laptop.page.goto("about:blank")
@@ -73,47 +89,78 @@ def test_drill_down_from_a_number_to_a_deployment_and_its_remediation(laptop: Vi
     laptop.open(f"/?{QUERY}", charts=True)
     laptop.page.locator("section.card[data-metric=change_failure_rate] .number").click()
     laptop.page.wait_for_url("**/events/change_failure_rate**")
-    rows = laptop.page.locator("table.events tbody tr[data-id]")
-    listed = api(live, "/api/v1/metrics/change_failure_rate/events", **WINDOW, subset="numerator")["data"]
-    assert [rows.nth(i).get_attribute("data-id") for i in range(rows.count())] == [d["id"] for d in listed]
+    listed = api(live, "/api/v1/metrics/change_failure_rate/events", **WINDOW, subset="numerator", limit=50)["data"]
+    assert _row_ids(laptop) == [d["id"] for d in listed]
     laptop.shot("events")
-    laptop.page.locator("tr[data-id=w2-deployment-02] a").first.click()
-    laptop.page.wait_for_url("**/deployments/w2-deployment-02")
-    assert "This deployment is a change failure" in laptop.page.locator("main").inner_text()
+    fixed = next(d for d in listed if d["attributes"].get("remediation", {}).get("id"))
+    remedy = fixed["attributes"]["remediation"]["id"]
+    laptop.page.locator(f"tr[data-id='{fixed['id']}'] td:nth-child(2) a").click()
+    laptop.page.wait_for_url(f"**/deployments/{fixed['id']}")
+    text = laptop.page.locator("main").inner_text()
+    assert "This deployment is a change failure" in text
+    for reason in fixed["attributes"]["change_failure_reasons"]:
+        assert reason.replace("_", " ") in text
     laptop.shot("deployment")
-    laptop.page.get_by_role("link", name="w4-deployment-04").click()
-    laptop.page.wait_for_url("**/deployments/w4-deployment-04")
-    assert "Counted as rework: rollback" in laptop.page.locator("main").inner_text()
+    laptop.page.locator(f"main a[href='/deployments/{remedy}']").first.click()
+    laptop.page.wait_for_url(f"**/deployments/{remedy}")
 
 
-def test_failure_leads_to_the_deployment_it_is_blamed_on(laptop: Visit) -> None:
+def test_drill_down_from_lead_time_to_commits(laptop: Visit, live: LiveServer) -> None:
+    laptop.open(f"/?{QUERY}", charts=True)
+    laptop.page.locator("section.card[data-metric=change_lead_time] .number").click()
+    laptop.page.wait_for_url("**/events/change_lead_time**")
+    listed = api(live, "/api/v1/metrics/change_lead_time/events", **WINDOW, limit=50)["data"]
+    assert _row_ids(laptop) == [d["id"] for d in listed]
+    shipped = next(d for d in listed if d["attributes"].get("lead_time", {}).get("commits"))
+    laptop.page.locator(f"tr[data-id='{shipped['id']}'] td:nth-child(2) a").click()
+    laptop.page.wait_for_url(f"**/deployments/{shipped['id']}")
+    commits = shipped["attributes"]["lead_time"]["commits"]
+    shown = laptop.page.eval_on_selector_all(
+        "section[aria-labelledby=commits] tbody tr", "rows => rows.map(r => Number(r.lastElementChild.dataset.value))"
+    )
+    assert shown == [c["lead_time"] for c in commits]
+    laptop.shot("deployment-commits")
+
+
+def test_failure_leads_to_the_deployment_it_is_blamed_on(laptop: Visit, live: LiveServer) -> None:
     laptop.open(f"/events/time_to_restore?{QUERY}")
-    laptop.page.get_by_role("link", name="f-web-failure-002").click()
-    laptop.page.wait_for_url("**/failures/f-web-failure-002")
-    laptop.page.get_by_role("link", name="w5-deployment-05").click()
-    laptop.page.wait_for_url("**/deployments/w5-deployment-05")
+    listed = api(live, "/api/v1/metrics/time_to_restore/events", **WINDOW, limit=50)["data"]
+    assert _row_ids(laptop) == [f["id"] for f in listed]
+    blamed = next(f for f in listed if f["attributes"]["attributed_deployments"])
+    cause = blamed["attributes"]["attributed_deployments"][0]["deployment_id"]
+    laptop.page.locator(f"tr[data-id='{blamed['id']}'] td:nth-child(2) a").click()
+    laptop.page.wait_for_url(f"**/failures/{blamed['id']}")
+    laptop.page.locator(f"main a[href='/deployments/{cause}']").click()
+    laptop.page.wait_for_url(f"**/deployments/{cause}")
 
 
-def test_comparison_table_sorts_by_a_column(laptop: Visit, live: LiveServer) -> None:
+def test_comparison_table_sorts_and_opens_a_service(laptop: Visit, live: LiveServer) -> None:
     laptop.open(f"/services?{QUERY}")
     laptop.page.get_by_role("link", name="Deployments").click()
     laptop.page.wait_for_url("**sort=deployment_frequency**")
-    header = laptop.page.locator("th[aria-sort]")
-    assert header.get_attribute("aria-sort") == "ascending"
+    assert laptop.page.locator("th[aria-sort]").get_attribute("aria-sort") == "ascending"
     laptop.page.get_by_role("link", name="Deployments").click()
     laptop.page.wait_for_url("**order=desc**")
     names = laptop.page.locator("tbody th[scope=row]").all_inner_texts()
     groups = api(live, "/api/v1/metrics", **WINDOW, group_by="service")["groups"]
-    by_count = sorted(groups, key=lambda g: -g["metrics"]["deployment_frequency"]["value"])
+    by_count = sorted(groups, key=lambda g: (g["metrics"]["deployment_frequency"]["value"], g["service"]), reverse=True)
     assert names == [g["service"] for g in by_count]
+    assert len(names) == 7
     laptop.shot("services")
+    laptop.page.get_by_role("link", name=names[-1], exact=True).click()
+    laptop.page.wait_for_url(f"**/services/{names[-1]}?**")
+    laptop.page.wait_for_function("document.documentElement.dataset.charts === 'drawn'")
+    _assert_cards_match(_cards(laptop), api(live, "/api/v1/metrics", **WINDOW, service=names[-1])["metrics"])
 
 
 def test_timeline_draws_failures_and_recoveries(laptop: Visit) -> None:
     laptop.open(f"/timeline?{QUERY}", charts=True)
-    traces = laptop.page.evaluate("document.getElementById('chart-timeline').data.map(t => [t.name, t.x.length])")
-    assert dict(traces)["change failure"] == 3  # w2, w5, a2
-    assert dict(traces)["recovery"] == 9  # three segments of start, end and a gap
+    data = laptop.page.evaluate("JSON.parse(document.getElementById('timeline-data').textContent)")
+    traces = dict(laptop.page.evaluate("document.getElementById('chart-timeline').data.map(t => [t.name, t.x.length])"))
+    failed = [d for d in data["deployments"] if d["change_failure"]]
+    assert traces["change failure"] == len(failed) > 0
+    assert traces["recovery"] == 3 * len([d for d in failed if d["recovered_at"]])  # start, end, gap
+    assert traces["failure"] == 3 * sum(len(f["services"]) for f in data["failures"])
     laptop.shot("timeline")
 
 
@@ -123,22 +170,21 @@ def test_keyboard_reaches_the_content_first(laptop: Visit) -> None:
     assert laptop.page.evaluate("document.activeElement.textContent") == "Skip to content"
     laptop.page.keyboard.press("Enter")
     assert laptop.page.evaluate("document.activeElement.id") == "main"
-    labels = laptop.page.eval_on_selector_all(
+    unlabelled = laptop.page.eval_on_selector_all(
         "form.filters input:not([type=hidden]), form.filters select",
         "fields => fields.filter(f => !document.querySelector(`label[for='${f.id}']`)).map(f => f.name)",
     )
-    assert labels == []
+    assert unlabelled == []
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_phone_width_in_light_and_dark(browser: Any, live: LiveServer, scheme: str) -> None:
     for phone in visit(browser, live, viewport={"width": 390, "height": 844}, color_scheme=scheme):
-        phone.open(f"/services/web?{QUERY}", charts=True)
-        width = phone.page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390  # nothing sticks out sideways
+        phone.open(f"/teams/storefront?{QUERY}", charts=True)
+        assert phone.page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
         background = phone.page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background == ("rgb(15, 20, 25)" if scheme == "dark" else "rgb(255, 255, 255)")
-        phone.shot(f"service-phone-{scheme}")
+        phone.shot(f"team-phone-{scheme}")
 
 
 def test_the_guard_catches_a_request_leaving_the_machine(browser: Any, live: LiveServer) -> None:
@@ -152,10 +198,10 @@ def test_the_guard_catches_a_request_leaving_the_machine(browser: Any, live: Liv
 
 def test_readme_screenshot(browser: Any, live: LiveServer) -> None:
     """The README's picture of the overview: rewritten with ``DORALENS_TEST_UPDATE_SCREENSHOT=1``."""
-    for shown in visit(browser, live, viewport={"width": 1280, "height": 1500}, color_scheme="light"):
-        shown.open(f"/?{QUERY}", charts=True)
+    for shown in visit(browser, live, viewport={"width": 1280, "height": 1400}, color_scheme="light"):
+        shown.open("/", charts=True)  # the default view: the last 90 days
         path = shown.shot("readme-overview")
         if os.environ.get("DORALENS_TEST_UPDATE_SCREENSHOT") == "1":
             README_SCREENSHOT.parent.mkdir(exist_ok=True)
-            shown.page.screenshot(path=str(README_SCREENSHOT), clip={"x": 0, "y": 0, "width": 1280, "height": 1500})
+            shown.page.screenshot(path=str(README_SCREENSHOT))
         assert path.stat().st_size > 10_000

@@ -71,7 +71,7 @@
       hovertemplate: "%{x|%Y-%m-%d}: %{text}<extra></extra>",
       marker: { color: color }, line: { color: color, width: 2 }
     };
-    if (chart.kind === "bar") { trace.type = "bar"; } else { trace.type = "scatter"; trace.mode = "lines+markers"; trace.connectgaps = false; }
+    if (chart.kind === "bar") { trace.type = "bar"; trace.textposition = "none"; } else { trace.type = "scatter"; trace.mode = "lines+markers"; trace.connectgaps = false; }
     var look = layout();
     look.yaxis = Object.assign(look.yaxis, axis);
     return Plotly.newPlot(sized(chart.id, look), [trace], look, CONFIG).then(follow);
