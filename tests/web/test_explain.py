@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from doralens.web.explain import SEND_DEPLOYMENTS, SEND_FAILURES, SEND_GIT, WIDEN, why_empty
+from doralens.web.explain import FEW, SEND_DEPLOYMENTS, SEND_FAILURES, SEND_GIT, WIDEN, why_empty
 
 
 def test_a_value_that_stands_needs_no_hint() -> None:
@@ -37,4 +37,14 @@ def test_failures_open_or_missing() -> None:
     none = {"value": None, "insufficient_data": True, "reason": None, "open": 0, "resolved": 0}
     assert why_empty("time_to_restore", none, filtered=False) == [SEND_FAILURES]
     recovering = {"value": None, "insufficient_data": True, "reason": None, "change_failures": 2, "not_recovered": 2}
-    assert "2 not recovered yet" in why_empty("failed_deployment_recovery_time", recovering, filtered=False)[0]
+    assert (
+        "2 of 2 change failures are not recovered yet"
+        in why_empty("failed_deployment_recovery_time", recovering, filtered=False)[0]
+    )
+
+
+def test_too_few_samples_asks_for_a_wider_window() -> None:
+    few = {"value": None, "insufficient_data": True, "reason": "n=1", "n": 1, "resolved": 1, "open": 0}
+    assert why_empty("time_to_restore", few, filtered=False) == ["n=1", FEW]
+    recovered = {"value": None, "insufficient_data": True, "reason": "n=2", "n": 2, "change_failures": 2}
+    assert why_empty("failed_deployment_recovery_time", recovered, filtered=True) == ["n=2", FEW, WIDEN]

@@ -17,7 +17,12 @@ SEND_FAILURES = (
     "Send failures: `doralens failure start --service NAME --env ENV` when one begins and `doralens failure "
     "resolve --id ID` when it is fixed, POST /api/v2/dora/failure, or the GitHub, GitLab and PagerDuty webhooks."
 )
-WIDEN = "Or widen the time range and filters: nothing in this window matches them."
+WIDEN = "Or widen the time range and filters: fewer events match them in this window."
+FEW = (
+    "A median needs at least DORALENS_MIN_SAMPLES_DURATIONS values (3 unless set): widen the time range to take "
+    "in more."
+)
+DURATIONS = frozenset({"change_lead_time", "failed_deployment_recovery_time", "time_to_restore"})
 
 
 def why_empty(metric: str, block: dict[str, Any], *, filtered: bool) -> list[str]:
@@ -29,13 +34,13 @@ def why_empty(metric: str, block: dict[str, Any], *, filtered: bool) -> list[str
     if metric == "change_lead_time":
         hints.extend(_lead_time(block, deployments))
     elif metric == "failed_deployment_recovery_time":
-        if block.get("change_failures"):
+        if block.get("not_recovered"):
             hints.append(
-                f"{block['change_failures']} change failures, {block['not_recovered']} not recovered yet: "
+                f"{block['not_recovered']} of {block['change_failures']} change failures are not recovered yet: "
                 "recovery is measured when a later deployment fixes them (a rollback, a rollforward, or the first "
                 "deployment after their failure is resolved)."
             )
-        else:
+        elif not block.get("change_failures"):
             hints.append(
                 "No change failures in this window: nothing to recover from. If failures do happen, they are not "
                 "reaching doralens. " + SEND_FAILURES
@@ -43,10 +48,12 @@ def why_empty(metric: str, block: dict[str, Any], *, filtered: bool) -> list[str
     elif metric == "time_to_restore":
         if block.get("open"):
             hints.append(f"{block['open']} failures are still open: resolve them (`doralens failure resolve`).")
-        else:
+        elif not block.get("resolved"):
             hints.append(SEND_FAILURES)
     elif deployments == 0:
         hints.append(SEND_DEPLOYMENTS)
+    if block.get("n") and metric in DURATIONS:
+        hints.append(FEW)
     if filtered:
         hints.append(WIDEN)
     return hints

@@ -74,6 +74,10 @@
     if (chart.kind === "bar") { trace.type = "bar"; trace.textposition = "none"; } else { trace.type = "scatter"; trace.mode = "lines+markers"; trace.connectgaps = false; }
     var look = layout();
     look.yaxis = Object.assign(look.yaxis, axis);
+    if (chart.y.every(function (v) { return v === null; })) {
+      look.annotations = [{ text: "Nothing to draw: too few samples in every bucket", showarrow: false,
+        xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: css("--muted") } }];
+    }
     return Plotly.newPlot(sized(chart.id, look), [trace], look, CONFIG).then(follow);
   }
 
