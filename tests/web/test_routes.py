@@ -153,7 +153,10 @@ def test_deployment_page_shows_verdict_remediation_and_failures(shop: TestClient
     html = shop.get("/deployments/w5-deployment-05").text
     assert "This deployment is a change failure" in html
     assert 'href="/failures/f-web-failure-002"' in html
-    assert shop.get("/deployments/nope").status_code == 404
+    missing = shop.get("/deployments/nope")
+    assert missing.status_code == 404
+    assert "No such deployment" in missing.text
+    assert shop.get("/failures/nope", params={"format": "json"}).json() == {"errors": ["Not found"]}
     failure = page_json(shop, "/failures/f-web-failure-002")["data"]["attributes"]
     assert [d["deployment_id"] for d in failure["attributed_deployments"]] == ["w5-deployment-05"]
     assert 'href="/deployments/w5-deployment-05"' in shop.get("/failures/f-web-failure-002").text

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from doralens.api.deps import EngineDep, StoreDep
 from doralens.api.errors import bad_request
-from doralens.errors import ValidationFailed
+from doralens.errors import NotFound, ValidationFailed
 from doralens.metrics.config import EngineConfig
 from doralens.store.base import EventStore
 from doralens.web import compare, drilldown
@@ -39,6 +39,10 @@ def _answer(request: Request, template: str, build: Callable[[], dict[str, Any]]
             return bad_request(exc)
         problems = [{"pointer": p.pointer, "detail": p.detail} for p in exc.problems]
         return page(request, "error.html", {"errors": problems}, context, status=400)
+    except NotFound:
+        if wants_json(request):
+            raise
+        return page(request, "missing.html", {}, context, status=404)
     return page(request, template, data, context)
 
 
@@ -105,11 +109,11 @@ def teams_page(_: Viewer, request: Request, store: StoreDep, engine: EngineDep) 
 @router.get("/events/{metric}")
 def events_page(metric: str, _: Viewer, request: Request, store: StoreDep, engine: EngineDep) -> Response:
     """The deployments or failures behind a metric's number (``subset`` picks numerator, open failures...)."""
-    name = drilldown.metric_name(metric)
     query = page_query(request.query_params)
     subset = request.query_params.get("subset", "all")
 
     def build() -> dict[str, Any]:
+        name = drilldown.metric_name(metric)
         try:
             number = int(request.query_params.get("page", "1"))
         except ValueError:
@@ -123,15 +127,22 @@ def events_page(metric: str, _: Viewer, request: Request, store: StoreDep, engin
 @router.get("/deployments/{deployment_id}")
 def deployment_page(deployment_id: str, _: Viewer, request: Request, store: StoreDep, engine: EngineDep) -> Response:
     """One deployment: verdict and reasons, remediation, failures blamed on it, commits and lead times."""
-    data = drilldown.deployment(store=store, engine=engine, deployment_id=deployment_id)
-    return page(request, "deployment.html", data, _context(store, page_query(request.query_params), kind="event"))
+    context = _context(store, page_query(request.query_params), kind="event")
+    return _answer(
+        request,
+        "deployment.html",
+        lambda: drilldown.deployment(store=store, engine=engine, deployment_id=deployment_id),
+        context,
+    )
 
 
 @router.get("/failures/{failure_id}")
 def failure_page(failure_id: str, _: Viewer, request: Request, store: StoreDep, engine: EngineDep) -> Response:
     """One failure and the deployments it is attributed to."""
-    data = drilldown.failure(store=store, engine=engine, failure_id=failure_id)
-    return page(request, "failure.html", data, _context(store, page_query(request.query_params), kind="event"))
+    context = _context(store, page_query(request.query_params), kind="event")
+    return _answer(
+        request, "failure.html", lambda: drilldown.failure(store=store, engine=engine, failure_id=failure_id), context
+    )
 
 
 @router.get("/timeline")
