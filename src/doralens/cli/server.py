@@ -13,6 +13,9 @@ from doralens.bootstrap import ensure_keys
 from doralens.cli.common import err, fail, load_settings, opened_store, out
 from doralens.config import redact_url
 from doralens.errors import DoralensError
+from doralens.prometheus.multiproc import shared_counters
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(
@@ -37,21 +40,24 @@ def serve(
         out.print(f"created {label}: [bold]{key.secret}[/bold]  (shown once; `doralens keys` manages keys)")
     scheme = "https" if settings.tls_certfile else "http"
     err.print(f"doralens {doralens.__version__} serving on {scheme}://{settings.host}:{settings.port}")
+    if settings.metrics_token is None and settings.host not in LOOPBACK:
+        err.print("GET /metrics is open to anyone who reaches this address: DORALENS_METRICS_TOKEN protects it")
     # Worker processes rebuild their settings from the environment.
     os.environ["DORALENS_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "doralens.api.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
-        ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=30,
-        proxy_headers=True,
-        server_header=False,
-    )
+    with shared_counters(settings.workers):
+        uvicorn.run(
+            "doralens.api.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+            ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
+            log_level=settings.log_level,
+            timeout_graceful_shutdown=30,
+            proxy_headers=True,
+            server_header=False,
+        )
 
 
 def migrate() -> None:
