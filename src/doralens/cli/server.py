@@ -11,7 +11,7 @@ import typer
 import doralens
 from doralens.bootstrap import ensure_keys
 from doralens.cli.common import err, fail, load_settings, opened_store, out
-from doralens.config import redact_url
+from doralens.config import Settings, redact_url
 from doralens.errors import DoralensError
 from doralens.prometheus.multiproc import shared_counters
 
@@ -40,8 +40,8 @@ def serve(
         out.print(f"created {label}: [bold]{key.secret}[/bold]  (shown once; `doralens keys` manages keys)")
     scheme = "https" if settings.tls_certfile else "http"
     err.print(f"doralens {doralens.__version__} serving on {scheme}://{settings.host}:{settings.port}")
-    if settings.metrics_token is None and settings.host not in LOOPBACK:
-        err.print("GET /metrics is open to anyone who reaches this address: DORALENS_METRICS_TOKEN protects it")
+    if (warning := open_metrics_warning(settings)) is not None:
+        err.print(warning)
     # Worker processes rebuild their settings from the environment.
     os.environ["DORALENS_DATABASE_URL"] = settings.database_url
     with shared_counters(settings.workers):
@@ -58,6 +58,13 @@ def serve(
             proxy_headers=True,
             server_header=False,
         )
+
+
+def open_metrics_warning(settings: Settings) -> str | None:
+    """What to say when ``/metrics`` is open on an address other machines may reach."""
+    if settings.metrics_token is not None or settings.host in LOOPBACK:
+        return None
+    return f"GET /metrics is open to anyone who reaches {settings.host}: DORALENS_METRICS_TOKEN protects it"
 
 
 def migrate() -> None:

@@ -1,10 +1,11 @@
 """Metrics reports as Prometheus metric families: one gauge per figure, labelled by window and group.
 
 Prometheus conventions: base units (seconds, ratios from 0 to 1), the ``doralens_`` prefix, a ``_samples`` gauge
-beside every metric with the sample size the API calls ``n``. A value the API withholds (too few samples) is left
-out, never exported as 0: its ``_samples`` gauge still says how much data there was. Each series carries
-``window`` and at most one of ``service``, ``env``, ``team`` (the grouping of the report it comes from); groups
-the API names ``null`` (events without a team, say) are left out, since an empty label would read as the totals.
+beside every metric with the sample size the API calls ``n`` (deployment frequency's count is its own sample). A
+value the API withholds (too few samples) is left out, never exported as 0: its ``_samples`` gauge still says how
+much data there was. Each series carries ``window`` and at most one of ``service``, ``env``, ``team`` (the grouping
+of the report it comes from); groups the API names ``null`` (events without a team, say) are left out, since an
+empty label would read as the totals.
 """
 
 from __future__ import annotations
