@@ -211,6 +211,12 @@ def test_the_token_opens_it(guarded: TestClient) -> None:
     assert scraped_value(response.text, "doralens_dora_up") == 1
 
 
+def test_the_openapi_schema_documents_it(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/metrics"]["get"]
+    assert "text/plain" in operation["responses"]["200"]["content"]
+    assert "DORALENS_METRICS_TOKEN" in operation["responses"]["401"]["description"]
+
+
 def _send_recent(live: LiveServer) -> None:
     with httpx.Client(base_url=live.url, headers=live.headers, timeout=30) as http:
         for path, body in recent_requests(int(time.time())):
