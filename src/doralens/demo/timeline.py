@@ -108,7 +108,7 @@ class ServiceTimeline:
         previous: tuple[int, str] | None = None
         since = start - 7 * DAY_S
         for number, at in enumerate(times):
-            self.repo.changes_before(at, since)
+            shipped = self.repo.changes_before(at, since)
             head = self.repo.head
             version = f"v{self.major}.{self.minor}.0"
             self.minor += 1
@@ -119,7 +119,7 @@ class ServiceTimeline:
             since = at
             if number in bad and previous is not None:
                 following = times[number + 1] if number + 1 < len(times) else self.end
-                since = self.fail(number, at, following, release_id, head, version, previous)
+                since = self.fail(number, at, following, release_id, (head, shipped), version, previous)
             previous = (head, version)
 
     def fail(
@@ -128,12 +128,16 @@ class ServiceTimeline:
         at: int,
         following: int,
         release_id: str,
-        head: int,
+        commits: tuple[int, list[int]],
         version: str,
         previous: tuple[int, str],
     ) -> int:
-        """Plan the trouble after a failing release; return when it was put right."""
+        """Plan the trouble after a failing release (``commits``: its head and the commits it shipped); return when
+        it was put right."""
         rng, team = self.rng, self.team
+        head, shipped = commits
+        # The sha an incident names: the release's own, or one commit it shipped (found through the range).
+        culprit = rng.choice(shipped) if shipped and number % 2 else head
         recovery = min(rng.randint(*team.recovery_s), (following - at) * 2 // 3)
         fixed = at + recovery
         remedy = rng.choice(team.remedies)
@@ -170,7 +174,7 @@ class ServiceTimeline:
                 finished_at=resolved if resolved < self.end else None,
                 services=services,
                 team=team.name,
-                commit=(self.service, head) if basis == "sha" else None,
+                commit=(self.service, culprit) if basis == "sha" else None,
                 version=version if basis == "version" else None,
                 tags=("source:pagerduty", f"customer_impact:{rng.choice(('yes', 'no'))}"),
             )
