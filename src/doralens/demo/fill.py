@@ -32,6 +32,7 @@ from doralens.store.base import EventStore
 NS = 1_000_000_000
 GIT_DIRECTORY = "doralens-demo-git"
 MARKED_BY = "doralens demo (release review)"
+REFRESH_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -86,16 +87,19 @@ def fill(
         )
         git.upload(upload)
     for deployment in plan.deployments:
-        store.record_deployment(parse_deployment(_deployment_body(deployment, shas), service_teams={}))
+        store.record_deployment(
+            parse_deployment(_deployment_body(deployment, shas), service_teams=settings.service_teams)
+        )
     for failure in plan.failures:
-        store.record_failure(parse_failure(_failure_body(failure, shas), service_teams={}))
+        store.record_failure(parse_failure(_failure_body(failure, shas), service_teams=settings.service_teams))
     for mark in plan.marks:
         remediation = Remediation("rollforward", deployment_id=mark.remediation_id) if mark.remediation_id else None
         verdict = ChangeFailureMark(True, remediation, set_by=MARKED_BY, set_at=mark.at * NS)
         store.mark_deployment(mark.deployment_id, verdict)
     config = EngineConfig.from_settings(settings, git=git.hooks())
-    while not refresh(store=store, config=config).complete:
-        pass
+    for _ in range(REFRESH_ATTEMPTS):  # more than one only when another writer keeps marking streams stale
+        if refresh(store=store, config=config).complete:
+            break
     return _summary(plan, root, days, now)
 
 
