@@ -32,7 +32,7 @@ class PlannedCommit:
 
 
 class RepoPlan:
-    """Builds one repository's history commit by commit; ``main`` records (time, mark) of the main branch."""
+    """Builds one repository's history commit by commit, remembering when the main branch moved to which commit."""
 
     def __init__(self, service: str, team: TeamProfile, rng: random.Random, start_s: int) -> None:
         self.service = service
