@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from doralens.cli import events, importgit, keys, metrics, send, server
+from doralens.cli import demo, events, importgit, keys, metrics, send, server
 
 app = typer.Typer(help="doralens: self-hosted DORA metrics with a Datadog-compatible API.", no_args_is_help=False)
 app.add_typer(keys.app, name="keys")
@@ -14,6 +14,7 @@ send.register(app)
 server.register(app)
 metrics.register(app)
 importgit.register(app)
+demo.register(app)
 
 
 def main() -> None:

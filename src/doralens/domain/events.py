@@ -17,6 +17,8 @@ EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{16,128}$")
 COMMIT_SHA_PATTERN = re.compile(r"^[0-9a-fA-F]{40,128}$")
 MAX_CUSTOM_TAGS = 100
 MAX_TAG_LENGTH = 200
+# Longest repository id (``host/path``) stored; a longer remote URL is refused rather than cut.
+MAX_REPOSITORY_ID = 500
 
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/:]+)(?::[^@/]*)?@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
 
@@ -142,6 +144,13 @@ def repository_id(url: str) -> str:
     if path.endswith(".git"):
         path = path[: -len(".git")]
     return f"{host}/{path}" if host else path
+
+
+def repository_url_problem(url: str) -> str | None:
+    """Why a remote URL cannot be stored (its repository id is too long), or None when it can."""
+    if len(repository_id(sanitize_repository_url(url))) > MAX_REPOSITORY_ID:
+        return f"names a repository path longer than {MAX_REPOSITORY_ID} characters"
+    return None
 
 
 def make_git_info(commit_sha: str, repository_url: str) -> GitInfo:
