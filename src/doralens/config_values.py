@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from doralens.config_git import GIT_DURATIONS, parse_remotes, parse_repositories, parse_service_paths
+from doralens.config_prometheus import parse_group_by, parse_names, parse_windows
 from doralens.errors import ConfigError
 
 
@@ -20,13 +21,19 @@ def parse_value(name: str, attr: str, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if attr == "refresh_seconds":
+    if attr in ("refresh_seconds", "prometheus_cache_seconds"):
         try:
             return float(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if attr == "attribution_window_seconds" or attr in GIT_DURATIONS:
         return parse_duration_seconds(name, raw)
+    if attr == "prometheus_windows":
+        return parse_windows(name, raw)
+    if attr == "prometheus_group_by":
+        return parse_group_by(name, raw)
+    if attr == "prometheus_envs":
+        return parse_names(raw)
     if attr == "git_repositories":
         return parse_repositories(name, raw)
     if attr == "git_remotes":

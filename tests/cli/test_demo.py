@@ -26,9 +26,10 @@ def test_demo_fills_an_empty_database_then_refuses(env: str, tmp_path: Path) -> 
     finally:
         store.close()
     assert (tmp_path / "doralens-demo-git" / "checkout" / ".git").is_dir()
-    second = runner.invoke(app, ["demo", "--days", "30", "--seed", "3"])
-    assert second.exit_code == 1
-    assert "already holds" in second.output
+    for again in (["demo", "--days", "30", "--seed", "3"], ["serve", "--demo", "--database-url", env]):
+        refused = runner.invoke(app, again)
+        assert refused.exit_code == 1, again
+        assert "already holds" in refused.output
     store = open_store(env)
     try:
         assert store.count_events() == counted

@@ -6,12 +6,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from doralens.api.app import create_app
 from doralens.bootstrap import create_key
 from doralens.config import Settings
 from doralens.demo import DemoSummary, fill
+from doralens.demo.fill import default_git_path
 from doralens.store.factory import open_store
 from doralens.store.listing import ListSpec
 from doralens.store.sql import SqlEventStore
@@ -81,3 +83,11 @@ def test_same_seed_same_data_and_no_duplicates(tmp_path: Path) -> None:
     assert summaries[0].commits == summaries[1].commits
     assert snapshots[0] == snapshots[1] == snapshots[2]
     assert len(snapshots[0]) == summaries[0].deployments
+
+
+def test_repositories_go_beside_a_sqlite_file_else_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert default_git_path(Settings(database_url="sqlite:///data/x.db")) == tmp_path / "data" / "doralens-demo-git"
+    assert default_git_path(Settings(database_url="postgresql://u@db/x")) == tmp_path / "doralens-demo-git"

@@ -43,7 +43,7 @@ def demo(seed: SeedOption = 7, days: DaysOption = 120) -> None:
     with opened_store(settings) as store:
         summary = fill_empty(store, settings, seed=seed, days=days)
     out.print(describe(summary), highlight=False, soft_wrap=True)
-    out.print("serve it with `doralens serve` and open the metrics, e.g. `doralens metrics --group-by team`")
+    out.print("serve it with `doralens serve`, or look with `doralens metrics --group-by team`", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

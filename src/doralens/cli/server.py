@@ -18,6 +18,9 @@ from doralens.cli.common import err, fail, load_settings, opened_store, out
 from doralens.cli.demo import DaysOption, SeedOption, describe, fill_empty
 from doralens.config import Settings, redact_url
 from doralens.errors import DoralensError
+from doralens.prometheus.multiproc import shared_counters
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(
@@ -81,21 +84,31 @@ def _serve(settings: Settings, *, demo: tuple[int, int] | None) -> None:
         out.print(
             f"dashboard: [bold]{scheme}://{settings.host}:{settings.port}/[/bold]", highlight=False, soft_wrap=True
         )
+    if (warning := open_metrics_warning(settings)) is not None:
+        err.print(warning)
     # Worker processes rebuild their settings from the environment.
     os.environ["DORALENS_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "doralens.api.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
-        ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=30,
-        proxy_headers=True,
-        server_header=False,
-    )
+    with shared_counters(settings.workers):
+        uvicorn.run(
+            "doralens.api.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+            ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
+            log_level=settings.log_level,
+            timeout_graceful_shutdown=30,
+            proxy_headers=True,
+            server_header=False,
+        )
+
+
+def open_metrics_warning(settings: Settings) -> str | None:
+    """What to say when ``/metrics`` is open on an address other machines may reach."""
+    if settings.metrics_token is not None or settings.host in LOOPBACK:
+        return None
+    return f"GET /metrics is open to anyone who reaches {settings.host}: DORALENS_METRICS_TOKEN protects it"
 
 
 def migrate() -> None:

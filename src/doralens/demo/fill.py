@@ -3,8 +3,8 @@
 Everything goes through the functions the API uses: request bodies are validated by the API's parsers and
 stored by the store, commits are uploaded as ``POST /api/v1/git/commits`` files them, marks are stored as
 ``PATCH /api/v2/dora/deployments/{id}`` does, and the engine's refresh computes verdicts, attributions and
-lead time, so the metrics are fresh when ``fill`` returns. Ids are derived from the seed: filling again with
-the same seed replaces the demo's events instead of adding to them.
+lead time, so the metrics are fresh when ``fill`` returns. Ids are derived from the seed, and the same seed and
+end moment give the same events and shas: filling again replaces them instead of adding copies.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from doralens.store.base import EventStore
 NS = 1_000_000_000
 GIT_DIRECTORY = "doralens-demo-git"
 MARKED_BY = "doralens demo (release review)"
+REFRESH_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,6 @@ def default_git_path(settings: Settings) -> Path:
     return Path(GIT_DIRECTORY).resolve()
 
 
-def first_deployment_id(seed: int) -> str:
-    """The id of a deployment every demo of this seed holds: how ``doralens demo`` recognises its own data."""
-    return f"demo-{seed}-checkout-prod-000"
-
-
 def fill(
     store: EventStore,
     settings: Settings,
@@ -72,7 +68,10 @@ def fill(
     now_ns: int | None = None,
     git_path: Path | None = None,
 ) -> DemoSummary:
-    """Write ``days`` of demo history ending at ``now_ns`` (default: now) and refresh the derived metrics."""
+    """Write ``days`` of demo history ending at ``now_ns`` (default: now) and refresh the derived metrics.
+
+    The git repositories (one per service) go under ``git_path``, by default ``default_git_path(settings)``;
+    a repository already there is rewritten."""
     now = (time.time_ns() if now_ns is None else now_ns) // NS * NS
     plan = build_plan(seed=seed, days=days, now_s=now // NS)
     root = git_path or default_git_path(settings)
@@ -86,16 +85,19 @@ def fill(
         )
         git.upload(upload)
     for deployment in plan.deployments:
-        store.record_deployment(parse_deployment(_deployment_body(deployment, shas), service_teams={}))
+        store.record_deployment(
+            parse_deployment(_deployment_body(deployment, shas), service_teams=settings.service_teams)
+        )
     for failure in plan.failures:
-        store.record_failure(parse_failure(_failure_body(failure, shas), service_teams={}))
+        store.record_failure(parse_failure(_failure_body(failure, shas), service_teams=settings.service_teams))
     for mark in plan.marks:
         remediation = Remediation("rollforward", deployment_id=mark.remediation_id) if mark.remediation_id else None
         verdict = ChangeFailureMark(True, remediation, set_by=MARKED_BY, set_at=mark.at * NS)
         store.mark_deployment(mark.deployment_id, verdict)
     config = EngineConfig.from_settings(settings, git=git.hooks())
-    while not refresh(store=store, config=config).complete:
-        pass
+    for _ in range(REFRESH_ATTEMPTS):  # more than one only when another writer keeps marking streams stale
+        if refresh(store=store, config=config).complete:
+            break
     return _summary(plan, root, days, now)
 
 

@@ -32,7 +32,7 @@ class PlannedCommit:
 
 
 class RepoPlan:
-    """Builds one repository's history commit by commit; ``main`` records (time, mark) of the main branch."""
+    """Builds one repository's history commit by commit, remembering when the main branch moved to which commit."""
 
     def __init__(self, service: str, team: TeamProfile, rng: random.Random, start_s: int) -> None:
         self.service = service
@@ -109,9 +109,12 @@ class RepoPlan:
         self._main_marks.append(mark)
         return mark
 
-    def changes_before(self, release_at: int, since: int) -> None:
-        """The changes a release ships: trunk commits or merged pull requests after ``since``, before the release."""
+    def changes_before(self, release_at: int, since: int) -> list[int]:
+        """The changes a release ships: trunk commits or merged pull requests after ``since``, before the release.
+
+        Returns the marks of the commits written (merges left out)."""
         team, rng = self.team, self.rng
+        made = len(self.commits)
         earliest = max(since, self.head_time) + MINUTE_S
         latest = release_at - 5 * MINUTE_S
         if latest <= earliest:
@@ -121,9 +124,10 @@ class RepoPlan:
             ages = sorted((rng.randint(*team.change_age_s) for _ in range(count)), reverse=True)
             for age in ages:
                 self.trunk_commit(min(max(release_at - age, earliest), latest))
-            return
+            return [c.mark for c in self.commits[made:]]
         merges = sorted(rng.randint(earliest, latest) for _ in range(count))
         for merged_at in merges:
             self.pull_request(
                 merged_at - rng.randint(*team.change_age_s), merged_at, rng.randint(*team.commits_per_change)
             )
+        return [c.mark for c in self.commits[made:] if len(c.parents) == 1]

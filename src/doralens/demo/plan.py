@@ -39,6 +39,11 @@ def _releases(plan: Plan, service: str, env: str = "prod") -> list[PlannedDeploy
     return sorted(found, key=lambda d: d.finished_at)
 
 
+def _unless_after(at: int, end: int) -> int | None:
+    """A resolution time, or None (still open) when it would come after the end."""
+    return at if at < end else None
+
+
 def _extra_failures(plan: Plan, rng: random.Random, end: int) -> None:
     # An outage no deployment caused: more than a day after inventory's last release, so none is blamed.
     inventory = _releases(plan, "inventory")
@@ -53,7 +58,7 @@ def _extra_failures(plan: Plan, rng: random.Random, end: int) -> None:
                 severity="SEV-2",
                 env="prod",
                 started_at=started,
-                finished_at=started + rng.randint(40 * MINUTE_S, 90 * MINUTE_S),
+                finished_at=_unless_after(started + rng.randint(40 * MINUTE_S, 90 * MINUTE_S), end),
                 services=("inventory",),
                 team="fulfilment",
                 tags=("source:pagerduty", "cause:infrastructure"),
@@ -71,7 +76,7 @@ def _extra_failures(plan: Plan, rng: random.Random, end: int) -> None:
                 severity="SEV-3",
                 env="prod",
                 started_at=started,
-                finished_at=started + rng.randint(2 * HOUR_S, 5 * HOUR_S),
+                finished_at=_unless_after(started + rng.randint(2 * HOUR_S, 5 * HOUR_S), end),
                 team="storefront",
                 tags=("source:statuspage", "customer_impact:yes"),
             )
@@ -87,7 +92,7 @@ def _extra_failures(plan: Plan, rng: random.Random, end: int) -> None:
                 severity="SEV-4",
                 env="staging",
                 started_at=started,
-                finished_at=started + rng.randint(HOUR_S, 3 * HOUR_S),
+                finished_at=_unless_after(started + rng.randint(HOUR_S, 3 * HOUR_S), end),
                 services=("web",),
                 team="storefront",
                 tags=("source:smoke-tests",),

@@ -75,6 +75,8 @@ class ServiceTimeline:
         self.major = self.rng.randint(1, 3)
         self.minor = self.rng.randint(10, 40)
         self.tags = (f"pipeline:{self.team.pipeline}", f"region:{self.rng.choice(('eu-west-1', 'us-east-1'))}")
+        self.position = self.team.services.index(self.service)
+        self.failed = 0
 
     @property
     def repo(self) -> RepoPlan:
@@ -85,6 +87,8 @@ class ServiceTimeline:
         """Plan a deployment that finished at ``at`` after a few minutes' rollout; return its id."""
         deployment_id = f"demo-{self.plan.seed}-{self.service}-{env}-{kind}"
         strategy = "canary" if self.team.trunk and env == "prod" else "rolling"
+        rollout = self.rng.randint(2 * MINUTE_S, 12 * MINUTE_S)
+        written = self.repo.commits[mark - 1].committer_time  # a pipeline starts once the commit exists
         self.plan.deployments.append(
             PlannedDeployment(
                 id=deployment_id,
@@ -93,7 +97,7 @@ class ServiceTimeline:
                 team=self.team.name,
                 version=version,
                 mark=mark,
-                started_at=at - self.rng.randint(2 * MINUTE_S, 12 * MINUTE_S),
+                started_at=min(max(at - rollout, written + 30), at),
                 finished_at=at,
                 tags=(*self.tags, f"strategy:{strategy}"),
             )
@@ -108,18 +112,19 @@ class ServiceTimeline:
         previous: tuple[int, str] | None = None
         since = start - 7 * DAY_S
         for number, at in enumerate(times):
-            self.repo.changes_before(at, since)
+            shipped = self.repo.changes_before(at, since)
             head = self.repo.head
             version = f"v{self.major}.{self.minor}.0"
             self.minor += 1
-            if self.team.staging:
-                staged = self.repo.head_time + int(self.rng.uniform(0.2, 0.8) * (at - self.repo.head_time))
+            if self.team.staging:  # tried in staging within the hours before
+                tried = max(self.repo.head_time, at - 6 * HOUR_S)
+                staged = tried + int(self.rng.uniform(0.2, 0.8) * (at - tried))
                 self.deploy(f"{number:03d}", "staging", staged, head, version)
             release_id = self.deploy(f"{number:03d}", "prod", at, head, version)
             since = at
             if number in bad and previous is not None:
                 following = times[number + 1] if number + 1 < len(times) else self.end
-                since = self.fail(number, at, following, release_id, head, version, previous)
+                since = self.fail(number, at, following, release_id, (head, shipped), version, previous)
             previous = (head, version)
 
     def fail(
@@ -128,16 +133,25 @@ class ServiceTimeline:
         at: int,
         following: int,
         release_id: str,
-        head: int,
+        commits: tuple[int, list[int]],
         version: str,
         previous: tuple[int, str],
     ) -> int:
-        """Plan the trouble after a failing release; return when it was put right."""
+        """Plan the trouble after a failing release (``commits``: its head and the commits it shipped); return when
+        it was put right."""
         rng, team = self.rng, self.team
+        head, shipped = commits
+        # Remedies and the way incidents name their cause take turns, each service of a team starting elsewhere,
+        # so every kind shows up whatever the seed.
+        turn = self.failed + 2 * self.position
+        self.failed += 1
+        remedy = team.remedies[turn % len(team.remedies)]
+        basis = ("sha", "version", "time")[turn % 3]
+        # The sha an incident names: a commit the release shipped (found through the range), or its own.
+        others = [mark for mark in shipped if mark != head]
+        culprit = others[-1] if others and turn % 2 == 0 else head
         recovery = min(rng.randint(*team.recovery_s), (following - at) * 2 // 3)
         fixed = at + recovery
-        remedy = rng.choice(team.remedies)
-        basis = ("sha", "version", "time")[number % 3]
         if remedy == "rollback":
             self.deploy(f"{number:03d}-rollback", "prod", fixed, *previous)
             basis = "sha"
@@ -157,9 +171,8 @@ class ServiceTimeline:
             return at
         started = at + rng.randint(2 * MINUTE_S, max(3 * MINUTE_S, recovery // 3))
         resolved = fixed + rng.randint(2 * MINUTE_S, 15 * MINUTE_S)
-        services: tuple[str, ...] = (self.service,)
-        if self.service == "payments" and basis == "sha":
-            services = ("payments", "checkout")  # card payments failing break checkout too
+        # Card payments failing break checkout too: payments' incidents impact both services.
+        services = ("payments", "checkout") if self.service == "payments" else (self.service,)
         self.plan.failures.append(
             PlannedFailure(
                 id=self.plan.failure_id(),
@@ -170,7 +183,7 @@ class ServiceTimeline:
                 finished_at=resolved if resolved < self.end else None,
                 services=services,
                 team=team.name,
-                commit=(self.service, head) if basis == "sha" else None,
+                commit=(self.service, culprit) if basis == "sha" else None,
                 version=version if basis == "version" else None,
                 tags=("source:pagerduty", f"customer_impact:{rng.choice(('yes', 'no'))}"),
             )
