@@ -29,6 +29,8 @@ from doralens.metrics.background import BackgroundRefresher
 from doralens.prometheus.collector import DoraCollector, DoraExport
 from doralens.prometheus.telemetry import ServerMetrics
 from doralens.store.base import EventStore
+from doralens.web import assets as web_assets
+from doralens.web import routes as web_routes
 
 
 def create_app(settings: Settings, store: EventStore, *, background_refresh: bool = False) -> FastAPI:
@@ -73,6 +75,8 @@ def create_app(settings: Settings, store: EventStore, *, background_refresh: boo
     app.include_router(attribution.router)
     app.include_router(gitlab.router)
     app.include_router(git.router)
+    app.include_router(web_assets.router)
+    app.include_router(web_routes.router)
     app.include_router(prometheus.router)
     return app
 
