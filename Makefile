@@ -5,10 +5,13 @@ BIN := $(VENV)/bin
 NODE_DIR := tests/compat/node
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: run test lint format bench install node clean
+.PHONY: run demo test lint format bench install node clean
 
 run: install
 	$(BIN)/doralens serve
+
+demo: install
+	$(BIN)/doralens serve --demo
 
 install: $(VENV)/.installed
 

@@ -58,6 +58,22 @@ def timings_ms(run: Callable[[], object], repeat: int, warmup: int = 3) -> list[
     return times
 
 
+def paired_timings_ms(
+    first: Callable[[], object], second: Callable[[], object], repeat: int, warmup: int = 3
+) -> tuple[list[float], list[float]]:
+    """Times of ``first`` and ``second`` called in turn, so both see the same machine load, in milliseconds."""
+    for _ in range(warmup):
+        first()
+        second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for run, out in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            run()
+            out.append((time.perf_counter() - start) * 1000)
+    return times
+
+
 def summary(times: list[float]) -> dict[str, float]:
     """p50, p95 and mean of a list of timings."""
     ordered = sorted(times)

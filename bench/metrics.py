@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from bench.common import fresh_database, report, summary, timings_ms
+from bench.common import fresh_database, paired_timings_ms, report, summary
 from bench.metrics_data import DAY, END_NS, analyze, generate
 from doralens.api.app import create_app
 from doralens.bootstrap import create_key
@@ -101,8 +101,12 @@ def bench_scale(backend: str, deployments: int, failures: int, repeat: int) -> d
                 first = client.get("/api/v1/metrics", params=params)
                 assert first.status_code == 200, first.text
                 body = first.json()["metrics"]
-                ours = summary(timings_ms(lambda p=params: client.get("/api/v1/metrics", params=p), repeat))
-                bare = summary(timings_ms(lambda c=case: bare_scan(store, c), repeat))
+                api_times, bare_times = paired_timings_ms(
+                    lambda p=params: client.get("/api/v1/metrics", params=p),
+                    lambda c=case: bare_scan(store, c),
+                    repeat,
+                )
+                ours, bare = summary(api_times), summary(bare_times)
                 cases[name] = {
                     "deployments_in_window": body["deployment_frequency"]["value"],
                     "failures_in_window": body["time_to_restore"]["resolved"] + body["time_to_restore"]["open"],

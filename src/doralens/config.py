@@ -19,10 +19,18 @@ from doralens.config_git import (
     GIT_SETTINGS_DOC,
     check_git_settings,
 )
-from doralens.config_values import parse_value
+from doralens.config_prometheus import (
+    DEFAULT_PROMETHEUS_CACHE_SECONDS,
+    DEFAULT_PROMETHEUS_GROUP_BY,
+    DEFAULT_PROMETHEUS_WINDOWS,
+    PROMETHEUS_SETTINGS_DOC,
+    check_prometheus_settings,
+)
+from doralens.config_values import check_ui_auth, parse_value
 from doralens.domain.changefailure import DEFAULT_ROLLFORWARD_PATTERNS, RollforwardRules
 from doralens.domain.tiers import DEFAULT_REPORT_YEAR, REPORT_YEARS
 from doralens.errors import ConfigError
+from doralens.store.records import GroupBy
 
 DEFAULT_DATABASE_URL = "sqlite:///doralens.db"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -146,7 +154,15 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "leaves it to the metric reads, which always refresh what they need first.",
         "`2`",
     ),
+    "DORALENS_UI_AUTH": (
+        "ui_auth",
+        "Who may see the dashboard: `none` (anyone who can reach it), `app-key` (HTTP basic auth whose password is "
+        "an application key, any user name), `basic:USER:PASSWORD`, or `auto`: `none` when the server listens on "
+        "a loopback address, `app-key` otherwise.",
+        "`auto`",
+    ),
     **GIT_SETTINGS_DOC,
+    **PROMETHEUS_SETTINGS_DOC,
 }
 
 # Variables read by the command-line client (`doralens deployment`, `doralens failure`; the README's "Send events
@@ -191,6 +207,12 @@ class Settings:
     lead_time_max_baseline_age_seconds: int = DEFAULT_MAX_BASELINE_AGE_SECONDS
     lead_time_rebase_gap_seconds: int = DEFAULT_REBASE_GAP_SECONDS
     lead_time_paths: tuple[tuple[str, str], ...] = ()
+    ui_auth: str = field(default="auto", repr=False)
+    prometheus_windows: tuple[str, ...] = DEFAULT_PROMETHEUS_WINDOWS
+    prometheus_group_by: tuple[GroupBy, ...] = DEFAULT_PROMETHEUS_GROUP_BY
+    prometheus_envs: tuple[str, ...] = ()
+    prometheus_cache_seconds: float = DEFAULT_PROMETHEUS_CACHE_SECONDS
+    metrics_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -281,6 +303,8 @@ class Settings:
         check_git_settings(
             self.git_repositories, self.lead_time_max_baseline_age_seconds, self.lead_time_rebase_gap_seconds
         )
+        check_ui_auth(self.ui_auth)
+        check_prometheus_settings(self.prometheus_windows, self.prometheus_cache_seconds, self.metrics_token)
         return self
 
     @property

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from doralens.config_git import GIT_DURATIONS, parse_remotes, parse_repositories, parse_service_paths
+from doralens.config_prometheus import parse_group_by, parse_names, parse_windows
 from doralens.errors import ConfigError
 
 
@@ -18,13 +21,19 @@ def parse_value(name: str, attr: str, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if attr == "refresh_seconds":
+    if attr in ("refresh_seconds", "prometheus_cache_seconds"):
         try:
             return float(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if attr == "attribution_window_seconds" or attr in GIT_DURATIONS:
         return parse_duration_seconds(name, raw)
+    if attr == "prometheus_windows":
+        return parse_windows(name, raw)
+    if attr == "prometheus_group_by":
+        return parse_group_by(name, raw)
+    if attr == "prometheus_envs":
+        return parse_names(raw)
     if attr == "git_repositories":
         return parse_repositories(name, raw)
     if attr == "git_remotes":
@@ -107,3 +116,44 @@ def parse_bool(name: str, raw: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+UI_AUTH_MODES = ("auto", "none", "app-key", "basic")
+
+
+@dataclass(frozen=True)
+class UiAuth:
+    """How the dashboard is guarded: ``none``, ``app-key``, or ``basic`` with one user and password."""
+
+    mode: str
+    user: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+
+
+def check_ui_auth(raw: str) -> None:
+    """Raise ``ConfigError`` unless ``raw`` is a valid ``DORALENS_UI_AUTH``."""
+    mode, _, credentials = raw.partition(":")
+    if mode not in UI_AUTH_MODES or (mode == "basic") != bool(credentials):
+        raise ConfigError("DORALENS_UI_AUTH must be auto, none, app-key or basic:USER:PASSWORD")
+    user, sep, password = credentials.partition(":")
+    if mode == "basic" and (not user or not sep or len(password) < 8):
+        raise ConfigError("DORALENS_UI_AUTH=basic:USER:PASSWORD needs a user and a password of 8 characters or more")
+
+
+def ui_auth(raw: str, host: str) -> UiAuth:
+    """The dashboard's guard; ``auto`` is ``none`` on a loopback address and ``app-key`` anywhere else."""
+    check_ui_auth(raw)
+    mode, _, credentials = raw.partition(":")
+    if mode == "auto":
+        return UiAuth("none" if _is_loopback(host) else "app-key")
+    user, _, password = credentials.partition(":")
+    return UiAuth(mode, user, password)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from doralens.domain.events import MAX_REPOSITORY_ID
 from doralens.store.sql import SqlEventStore
 from tests.builders import SEED_INCIDENT, SHA, T0, deployment_body, failure_body
 
@@ -105,6 +106,21 @@ def test_timestamp_unit_is_inferred(client: TestClient, store: SqlEventStore, va
     assert stored.started_at == expected_ns
 
 
+def test_longest_repository_path_is_stored_whole(client: TestClient, store: SqlEventStore) -> None:
+    path = "acme/" + "r" * (MAX_REPOSITORY_ID - len("github.com/acme/"))
+    response = post(
+        client,
+        "deployment",
+        deployment_body(git={"commit_sha": SHA, "repository_url": f"https://github.com/{path}.git"}),
+    )
+    assert response.status_code == 200, response.text
+    stored = store.get_deployment(response.json()["data"]["id"])
+    assert stored is not None
+    assert stored.git is not None
+    assert stored.git.repository_id == f"github.com/{path}"
+    assert len(stored.git.repository_id) == MAX_REPOSITORY_ID
+
+
 def test_credentials_in_repository_url_are_never_stored(client: TestClient, store: SqlEventStore) -> None:
     secret_url = "https://ci-bot:ghp_SuperSecretToken123@github.com/acme/shop.git"
     event_id = post(client, "deployment", deployment_body(git={"commit_sha": SHA, "repository_url": secret_url}))
@@ -139,6 +155,11 @@ BAD_DEPLOYMENTS: list[tuple[str, dict[str, Any], str]] = [
         "/data/attributes/git/commit_sha",
     ),
     ("git without url", deployment_body(git={"commit_sha": SHA}), "/data/attributes/git/repository_url"),
+    (
+        "repository path too long",
+        deployment_body(git={"commit_sha": SHA, "repository_url": "https://github.com/" + "a" * 1900}),
+        "/data/attributes/git/repository_url",
+    ),
     ("tag without colon", deployment_body(custom_tags=["novalue"]), "/data/attributes/custom_tags/0"),
     ("tag not string", deployment_body(custom_tags=[1]), "/data/attributes/custom_tags/0"),
     ("101 tags", deployment_body(custom_tags=[f"k:{i}" for i in range(101)]), "/data/attributes/custom_tags"),

@@ -6,6 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from doralens.cli import app
+from doralens.cli.server import open_metrics_warning
+from doralens.config import Settings
 
 
 def test_migrate_then_up_to_date(env: str) -> None:
@@ -22,3 +24,12 @@ def test_bad_setting_exits_2_with_message(env: str, monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "DORALENS_PORT must be an integer" in result.output
+
+
+def test_an_open_metrics_endpoint_off_loopback_is_pointed_out() -> None:
+    assert open_metrics_warning(Settings()) is None
+    assert open_metrics_warning(Settings(host="localhost")) is None
+    warning = open_metrics_warning(Settings(host="0.0.0.0"))
+    assert warning is not None
+    assert "DORALENS_METRICS_TOKEN" in warning
+    assert open_metrics_warning(Settings(host="0.0.0.0", metrics_token="t" * 16)) is None

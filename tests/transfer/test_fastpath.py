@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from doralens.api.schemas import parse_deployment
+from doralens.errors import ValidationFailed
 from doralens.transfer.fastpath import fast_deployment
 from tests.builders import SHA, T0, deployment_body
 
@@ -41,6 +43,7 @@ ids = st.one_of(
 )
 urls = st.one_of(
     st.sampled_from(["https://github.com/acme/shop", "https://u:p@h/o/r.git", "git@h:o/r", "", " h/o/r", "x" * 2001]),
+    st.sampled_from(["https://h/" + "p" * 498, "https://h/" + "p" * 499, "https://u:p@h/" + "p" * 498 + ".git"]),
     st.builds(lambda pre: f"{pre}https://h/o/r", texts),
     st.none(),
     st.integers(),
@@ -99,3 +102,10 @@ def test_the_common_line_takes_the_fast_path() -> None:
 def test_a_body_that_is_not_an_object_goes_to_the_models() -> None:
     for body in ([], {"data": []}, {"data": {"attributes": "x"}}):
         assert fast_deployment(body, service_teams={}, event_id=None) is None
+
+
+def test_a_repository_path_too_long_to_store_goes_to_the_models_which_refuse_it() -> None:
+    body = deployment_body(git={"commit_sha": SHA, "repository_url": "https://h/" + "p" * 499})
+    assert fast_deployment(body, service_teams={}, event_id=LINE_ID) is None
+    with pytest.raises(ValidationFailed):
+        _parsed(body)

@@ -18,13 +18,19 @@ from doralens.api import (
     gitlab,
     health,
     metrics,
+    prometheus,
     webhooks,
 )
 from doralens.api.auth import KeyChecker
+from doralens.api.instrumentation import RequestMetrics
 from doralens.config import Settings
 from doralens.gitdata.service import engine_config
 from doralens.metrics.background import BackgroundRefresher
+from doralens.prometheus.collector import DoraCollector, DoraExport
+from doralens.prometheus.telemetry import ServerMetrics
 from doralens.store.base import EventStore
+from doralens.web import assets as web_assets
+from doralens.web import routes as web_routes
 
 
 def create_app(settings: Settings, store: EventStore, *, background_refresh: bool = False) -> FastAPI:
@@ -56,6 +62,9 @@ def create_app(settings: Settings, store: EventStore, *, background_refresh: boo
     app.state.keys = KeyChecker(store)
     app.state.engine = engine
     app.state.git = git_data
+    dora = DoraCollector(store=store, config=engine, export=DoraExport.from_settings(settings))
+    app.state.server_metrics = ServerMetrics(dora)
+    app.add_middleware(RequestMetrics, metrics=app.state.server_metrics)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(datadog.router)
@@ -66,6 +75,9 @@ def create_app(settings: Settings, store: EventStore, *, background_refresh: boo
     app.include_router(attribution.router)
     app.include_router(gitlab.router)
     app.include_router(git.router)
+    app.include_router(web_assets.router)
+    app.include_router(web_routes.router)
+    app.include_router(prometheus.router)
     return app
 
 

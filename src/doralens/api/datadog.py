@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from doralens.api.auth import ApiKey
-from doralens.api.deps import JsonBody, SettingsDep, StoreDep
+from doralens.api.deps import JsonBody, ServerMetricsDep, SettingsDep, StoreDep
 from doralens.api.errors import api_json
 from doralens.api.schemas import DeploymentRequest, FailureRequest, body_schema, parse_deployment, parse_failure
 
@@ -46,10 +46,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses=_ERRORS,
     openapi_extra=body_schema(DeploymentRequest),
 )
-def create_deployment(_: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep) -> JSONResponse:
+def create_deployment(
+    _: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep, telemetry: ServerMetricsDep
+) -> JSONResponse:
     """Store a deployment; the same ``id`` again updates it."""
     deployment = parse_deployment(body, service_teams=settings.service_teams)
-    return _created(store.record_deployment(deployment), "dora_deployment")
+    stored = store.record_deployment(deployment)
+    telemetry.event_stored("deployment", "datadog")
+    return _created(stored, "dora_deployment")
 
 
 @router.post(
@@ -59,10 +63,14 @@ def create_deployment(_: ApiKey, body: JsonBody, store: StoreDep, settings: Sett
     responses=_ERRORS,
     openapi_extra=body_schema(FailureRequest),
 )
-def create_failure(_: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep) -> JSONResponse:
+def create_failure(
+    _: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep, telemetry: ServerMetricsDep
+) -> JSONResponse:
     """Store a failure, or update the one it matches (same id, or same env, service and start)."""
     failure = parse_failure(body, service_teams=settings.service_teams)
-    return _created(store.record_failure(failure), "dora_failure")
+    stored = store.record_failure(failure)
+    telemetry.event_stored("failure", "datadog")
+    return _created(stored, "dora_failure")
 
 
 @router.post(
@@ -73,6 +81,8 @@ def create_failure(_: ApiKey, body: JsonBody, store: StoreDep, settings: Setting
     deprecated=True,
     openapi_extra=body_schema(FailureRequest),
 )
-def create_incident(_: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep) -> JSONResponse:
+def create_incident(
+    _: ApiKey, body: JsonBody, store: StoreDep, settings: SettingsDep, telemetry: ServerMetricsDep
+) -> JSONResponse:
     """The seed's endpoint: identical to ``/failure``."""
-    return create_failure(_, body, store, settings)
+    return create_failure(_, body, store, settings, telemetry)

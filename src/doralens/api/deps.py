@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from doralens.api.body import read_json
 from doralens.config import Settings
 from doralens.metrics.config import EngineConfig
+from doralens.prometheus.telemetry import ServerMetrics
 from doralens.store.base import EventStore
 
 
@@ -30,6 +31,12 @@ def get_engine(request: Request) -> EngineConfig:
     return engine
 
 
+def get_server_metrics(request: Request) -> ServerMetrics:
+    """The app's request and ingest counters."""
+    found: ServerMetrics = request.app.state.server_metrics
+    return found
+
+
 async def get_json_body(request: Request) -> Any:
     """The request body as parsed JSON, within the configured size limit."""
     return await read_json(request, limit=get_settings(request).max_body_bytes)
@@ -38,4 +45,5 @@ async def get_json_body(request: Request) -> Any:
 StoreDep = Annotated[EventStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[EngineConfig, Depends(get_engine)]
+ServerMetricsDep = Annotated[ServerMetrics, Depends(get_server_metrics)]
 JsonBody = Annotated[Any, Depends(get_json_body)]

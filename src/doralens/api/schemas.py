@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -52,6 +53,18 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Text = Annotated[str, StringConstraints(max_length=2000)]
 EventId = Annotated[str, StringConstraints(pattern=events.EVENT_ID_PATTERN.pattern)]
 CommitSha = Annotated[str, StringConstraints(pattern=events.COMMIT_SHA_PATTERN.pattern)]
+
+
+def _repository_url(value: str) -> str:
+    problem = events.repository_url_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("repository_url", problem)
+    return value
+
+
+RepositoryUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_repository_url)
+]
 CustomTag = Annotated[str, PlainValidator(check_custom_tag), WithJsonSchema({"type": "string", "example": "key:value"})]
 CustomTags = Annotated[list[CustomTag] | None, Field(max_length=events.MAX_CUSTOM_TAGS)]
 
@@ -66,7 +79,7 @@ class GitIn(Strict):
     """The commit an event refers to."""
 
     commit_sha: CommitSha
-    repository_url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    repository_url: RepositoryUrl
 
     def to_domain(self) -> events.GitInfo:
         """Normalise the sha and strip credentials from the URL."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from doralens.cli import events, importgit, keys, metrics, send, server, transfer
+from doralens.cli import demo, events, importgit, keys, metrics, send, server, transfer
 
 app = typer.Typer(help="doralens: self-hosted DORA metrics with a Datadog-compatible API.", no_args_is_help=False)
 app.add_typer(keys.app, name="keys")
@@ -15,6 +15,7 @@ server.register(app)
 metrics.register(app)
 transfer.register(app)
 importgit.register(app)
+demo.register(app)
 
 
 def main() -> None:

@@ -1,9 +1,13 @@
-"""``doralens serve`` (the default command), ``migrate`` and ``version``."""
+"""``doralens serve`` (the default command, with ``--demo`` to try it on demo data), ``migrate`` and ``version``."""
 
 from __future__ import annotations
 
 import os
+import signal
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -11,8 +15,12 @@ import typer
 import doralens
 from doralens.bootstrap import ensure_keys
 from doralens.cli.common import err, fail, load_settings, opened_store, out
-from doralens.config import redact_url
+from doralens.cli.demo import DaysOption, SeedOption, describe, fill_empty
+from doralens.config import Settings, redact_url
 from doralens.errors import DoralensError
+from doralens.prometheus.multiproc import shared_counters
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(
@@ -21,37 +29,86 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes [DORALENS_WORKERS].")] = None,
     certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM) [DORALENS_TLS_CERTFILE].")] = None,
     keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM) [DORALENS_TLS_KEYFILE].")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database URL [DORALENS_DATABASE_URL]; with --demo, an empty one to fill.")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Serve generated demo data from a throwaway SQLite database.")
+    ] = False,
+    demo_seed: SeedOption = 7,
+    demo_days: DaysOption = 120,
 ) -> None:
     """Migrate the database, make sure keys exist, and serve the API."""
+    with ExitStack() as cleanup:
+        if demo and database_url is None:
+            # Removed when the server stops: the database and the demo's git repositories.
+            directory = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="doralens-demo-")))
+            database_url = f"sqlite:///{directory / 'demo.db'}"
+            # uvicorn re-raises SIGTERM once it has drained: exit through Python so the directory goes too.
+            signal.signal(signal.SIGTERM, _exit_on_signal)
+        settings = load_settings(
+            host=host,
+            port=port,
+            workers=workers,
+            tls_certfile=certfile,
+            tls_keyfile=keyfile,
+            database_url=database_url,
+        )
+        _serve(settings, demo=(demo_seed, demo_days) if demo else None)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(settings: Settings, *, demo: tuple[int, int] | None) -> None:
     import uvicorn
 
-    settings = load_settings(host=host, port=port, workers=workers, tls_certfile=certfile, tls_keyfile=keyfile)
     with opened_store(settings) as store:
+        summary = fill_empty(store, settings, seed=demo[0], days=demo[1]) if demo else None
         try:
             new_keys = ensure_keys(store, settings)
         except DoralensError as exc:
             raise fail(str(exc)) from None
     err.print(f"database {redact_url(settings.database_url)} is ready")
+    if summary is not None:
+        out.print(describe(summary), highlight=False, soft_wrap=True)
+        if not new_keys:
+            out.print("keys: the ones set in DORALENS_API_KEY and DORALENS_APP_KEY")
     for key in new_keys:
         label = "API key (DD_API_KEY)" if key.kind == "api" else "application key (DD_APP_KEY)"
         out.print(f"created {label}: [bold]{key.secret}[/bold]  (shown once; `doralens keys` manages keys)")
     scheme = "https" if settings.tls_certfile else "http"
     err.print(f"doralens {doralens.__version__} serving on {scheme}://{settings.host}:{settings.port}")
+    if summary is not None:
+        out.print(
+            f"dashboard: [bold]{scheme}://{settings.host}:{settings.port}/[/bold]", highlight=False, soft_wrap=True
+        )
+    if (warning := open_metrics_warning(settings)) is not None:
+        err.print(warning)
     # Worker processes rebuild their settings from the environment.
     os.environ["DORALENS_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "doralens.api.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
-        ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=30,
-        proxy_headers=True,
-        server_header=False,
-    )
+    with shared_counters(settings.workers):
+        uvicorn.run(
+            "doralens.api.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+            ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
+            log_level=settings.log_level,
+            timeout_graceful_shutdown=30,
+            proxy_headers=True,
+            server_header=False,
+        )
+
+
+def open_metrics_warning(settings: Settings) -> str | None:
+    """What to say when ``/metrics`` is open on an address other machines may reach."""
+    if settings.metrics_token is not None or settings.host in LOOPBACK:
+        return None
+    return f"GET /metrics is open to anyone who reaches {settings.host}: DORALENS_METRICS_TOKEN protects it"
 
 
 def migrate() -> None:

@@ -18,6 +18,8 @@ EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{16,128}$")
 COMMIT_SHA_PATTERN = re.compile(r"^[0-9a-fA-F]{40,128}$")
 MAX_CUSTOM_TAGS = 100
 MAX_TAG_LENGTH = 200
+# Longest repository id (``host/path``) stored; a longer remote URL is refused rather than cut.
+MAX_REPOSITORY_ID = 500
 
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/:]+)(?::[^@/]*)?@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
 
@@ -150,6 +152,13 @@ def _clean_repository(url: str) -> tuple[str, str]:
     # Events of one repository repeat its URL: bulk imports would otherwise split the same URL again and again.
     clean = sanitize_repository_url(url)
     return clean, repository_id(clean)
+
+
+def repository_url_problem(url: str) -> str | None:
+    """Why a remote URL cannot be stored (its repository id is too long), or None when it can."""
+    if len(_clean_repository(url)[1]) > MAX_REPOSITORY_ID:
+        return f"names a repository path longer than {MAX_REPOSITORY_ID} characters"
+    return None
 
 
 def make_git_info(commit_sha: str, repository_url: str) -> GitInfo:

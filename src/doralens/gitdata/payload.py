@@ -26,10 +26,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from doralens.domain.events import make_git_info
+from doralens.domain.events import make_git_info, repository_url_problem
 from doralens.domain.timestamps import NS_PER_SECOND, TimestampError, format_rfc3339, parse_rfc3339
 from doralens.gitdata.commits import DEFAULT_LIMIT, WALK_FACTOR, Commit
 from doralens.gitdata.git import GitError, checked, log_format, parse_log, run_git
@@ -41,6 +41,13 @@ MAX_SUBJECT_LENGTH = 2000
 _LATEST_SECONDS = 7_258_118_400  # 2200-01-01, as for event timestamps
 # The most commits one collection may ask for: what it gathers (merges included) must fit in one upload.
 MAX_COLLECT_LIMIT = (MAX_COMMITS_PER_UPLOAD - 1) // WALK_FACTOR - 1
+
+
+def _repository_url(value: str) -> str:
+    problem = repository_url_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("repository_url", problem)
+    return value
 
 
 def _commit_time(value: Any) -> int:
@@ -87,7 +94,9 @@ class CommitUpload(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
-    repository_url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    repository_url: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_repository_url)
+    ]
     commits: Annotated[list[CommitIn], Field(max_length=MAX_COMMITS_PER_UPLOAD)]
 
     @property

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from doralens.domain.events import COMMIT_SHA_PATTERN, MAX_TAG_LENGTH, Deployment, Failure, GitInfo, make_git_info
+from doralens.domain.events import (
+    COMMIT_SHA_PATTERN,
+    MAX_TAG_LENGTH,
+    Deployment,
+    Failure,
+    GitInfo,
+    make_git_info,
+    repository_url_problem,
+)
 from doralens.domain.timestamps import EARLIEST_NS, NS_PER_SECOND, TimestampError, format_rfc3339, parse_rfc3339
 from doralens.errors import ValidationFailed
 
@@ -117,7 +125,9 @@ def tags(*pairs: tuple[str, str | None]) -> tuple[str, ...]:
 
 def git_info(sha: str | None, repository_url: str | None) -> GitInfo | None:
     """Commit and repository when both are known and the sha is a full one; credentials are stripped."""
-    if sha and repository_url and COMMIT_SHA_PATTERN.match(sha):
+    if not sha or not repository_url or repository_url_problem(repository_url) is not None:
+        return None
+    if COMMIT_SHA_PATTERN.match(sha):
         return make_git_info(sha, repository_url)
     return None
 

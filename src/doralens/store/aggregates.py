@@ -36,7 +36,7 @@ from doralens.store.days import (
 from doralens.store.dialect import Backend
 from doralens.store.percentiles import SqlPercentileStore
 from doralens.store.query_sql import EventKind
-from doralens.store.records import DaySamples, DeploymentDay, FailureDay, MetricScope
+from doralens.store.records import DaySamples, DeploymentDay, FailureDay, MetricScope, StreamFacets
 from doralens.store.schema import deployment_streams, deployments, failures
 from doralens.store.scopes import as_int, deployment_conditions, deployment_group, failure_conditions, failure_select
 
@@ -142,6 +142,17 @@ class SqlAggregateStore(SqlPercentileStore):
         with self.backend.reader.connect() as conn:
             keys = conn.execute(select(deployment_streams.c.env_key).distinct()).scalars()
             return sorted((key or None for key in keys), key=lambda e: (e is not None, e or ""))
+
+    def stream_facets(self) -> StreamFacets:
+        """The services, envs and teams deployments have been seen with (for filter choices), sorted."""
+        c = deployment_streams.c
+        with self.backend.reader.connect() as conn:
+            rows = conn.execute(select(c.service, c.env_key, c.team_key)).all()
+        return StreamFacets(
+            services=tuple(sorted({r.service for r in rows})),
+            envs=tuple(sorted({r.env_key for r in rows if r.env_key})),
+            teams=tuple(sorted({r.team_key for r in rows if r.team_key})),
+        )
 
 
 def _day_groups(scope: MetricScope) -> list[ColumnElement[Any]]:

@@ -18,6 +18,7 @@ from doralens.store.records import (
     StoredAttribution,
     StoredOverride,
     StoredVerdict,
+    StreamFacets,
 )
 
 DeploymentSubset = Literal["all", "change_failures", "rework", "recovered"]
@@ -94,6 +95,9 @@ class AggregateStore(Protocol):
 
     def environments(self) -> list[str | None]:
         """Every env deployments have been seen in."""
+
+    def stream_facets(self) -> StreamFacets:
+        """The services, envs and teams deployments have been seen with, sorted."""
 
 
 class DrilldownStore(Protocol):

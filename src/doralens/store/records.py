@@ -160,3 +160,12 @@ class DurationAggregate:
     rows: int
     not_recovered: int
     inconsistent: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFacets:
+    """The distinct services, envs and teams of the deployment streams seen so far."""
+
+    services: tuple[str, ...]
+    envs: tuple[str, ...]
+    teams: tuple[str, ...]

@@ -15,7 +15,13 @@ from typing import Any, TypeGuard
 from pydantic_core import PydanticCustomError
 
 from doralens.api.schemas import check_custom_tag
-from doralens.domain.events import MAX_CUSTOM_TAGS, Deployment, make_git_info, new_deployment_id
+from doralens.domain.events import (
+    MAX_CUSTOM_TAGS,
+    MAX_REPOSITORY_ID,
+    Deployment,
+    make_git_info,
+    new_deployment_id,
+)
 from doralens.domain.timestamps import TimestampError, to_nanoseconds
 
 _ID = re.compile(r"[A-Za-z0-9_.:-]{16,128}")
@@ -77,6 +83,8 @@ def fast_deployment(body: Any, *, service_teams: Mapping[str, str], event_id: st
         if type(sha) is not str or _SHA.fullmatch(sha) is None or not _name(url, 2000):
             return None
         info = make_git_info(sha, url)
+        if len(info.repository_id) > MAX_REPOSITORY_ID:
+            return None
     return Deployment(
         id=given_id or event_id or new_deployment_id(),
         service=service,

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from doralens.api.auth import EventKey
 from doralens.api.body import parse_json
-from doralens.api.deps import SettingsDep, StoreDep
+from doralens.api.deps import ServerMetricsDep, SettingsDep, StoreDep
 from doralens.api.webhooks.delivery import (
     DeliveryResponse,
     RawBody,
@@ -62,8 +62,13 @@ Other types, `change.merged` included, answer 202 with `ignored` and store nothi
     },
 )
 def receive_cdevent(
-    _: EventKey, raw: RawBody, request: Request, store: StoreDep, settings: SettingsDep
+    _: EventKey,
+    raw: RawBody,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    telemetry: ServerMetricsDep,
 ) -> JSONResponse:
     """Store the deployment or failure a CDEvent reports."""
     root, prefix = unwrap(parse_json(raw), request.headers)
-    return record(store, map_cdevent(root, prefix, rules_from(settings), now_ns()), "cdevents")
+    return record(store, map_cdevent(root, prefix, rules_from(settings), now_ns()), "cdevents", telemetry)

@@ -16,6 +16,7 @@ from doralens.api.deps import get_settings
 from doralens.config import Settings
 from doralens.domain.events import Failure
 from doralens.integrations.common import Mapped, Rules
+from doralens.prometheus.telemetry import ServerMetrics
 from doralens.store.base import EventStore
 
 log = logging.getLogger("doralens.webhooks")
@@ -70,13 +71,15 @@ def _with_earliest_start(store: EventStore, failure: Failure) -> Failure:
     return failure
 
 
-def record(store: EventStore, mapped: Mapped, source: str) -> JSONResponse:
-    """Store what a delivery maps to and answer 200 with the ids, or 202 when it is ignored."""
+def record(store: EventStore, mapped: Mapped, source: str, telemetry: ServerMetrics) -> JSONResponse:
+    """Store what a delivery maps to (counted by ``source``) and answer 200 with the ids, or 202 when ignored."""
     data: list[dict[str, str]] = []
     for deployment in mapped.deployments:
         data.append({"id": store.record_deployment(deployment), "type": "dora_deployment"})
+        telemetry.event_stored("deployment", source)
     for failure in mapped.failures:
         data.append({"id": store.record_failure(_with_earliest_start(store, failure)), "type": "dora_failure"})
+        telemetry.event_stored("failure", source)
     content: dict[str, Any] = {"data": data}
     if mapped.ignored:
         content["ignored"] = mapped.ignored

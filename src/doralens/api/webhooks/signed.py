@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from doralens.api.body import parse_json
-from doralens.api.deps import SettingsDep, StoreDep
+from doralens.api.deps import ServerMetricsDep, SettingsDep, StoreDep
 from doralens.api.webhooks.delivery import (
     DeliveryResponse,
     RawBody,
@@ -80,12 +80,17 @@ PagerdutySecret = Annotated[str, Depends(_pagerduty_secret)]
     },
 )
 def receive_github(
-    secret: GithubSecret, raw: RawBody, request: Request, store: StoreDep, settings: SettingsDep
+    secret: GithubSecret,
+    raw: RawBody,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    telemetry: ServerMetricsDep,
 ) -> JSONResponse:
     """Store the deployment or failure a GitHub event reports."""
     verify_github(secret, raw, request.headers.get("x-hub-signature-256"))
     mapped = map_github(request.headers.get("x-github-event"), parse_json(raw), rules_from(settings), now_ns())
-    return record(store, mapped, "github")
+    return record(store, mapped, "github", telemetry)
 
 
 @router.post(
@@ -108,11 +113,16 @@ def receive_github(
     },
 )
 def receive_gitlab(
-    token: GitlabToken, raw: RawBody, request: Request, store: StoreDep, settings: SettingsDep
+    token: GitlabToken,
+    raw: RawBody,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    telemetry: ServerMetricsDep,
 ) -> JSONResponse:
     """Store the deployment or failure a GitLab event reports."""
     verify_gitlab(token, request.headers.get("x-gitlab-token"))
-    return record(store, map_gitlab(parse_json(raw), rules_from(settings), now_ns()), "gitlab")
+    return record(store, map_gitlab(parse_json(raw), rules_from(settings), now_ns()), "gitlab", telemetry)
 
 
 @router.post(
@@ -134,8 +144,13 @@ def receive_gitlab(
     },
 )
 def receive_pagerduty(
-    secret: PagerdutySecret, raw: RawBody, request: Request, store: StoreDep, settings: SettingsDep
+    secret: PagerdutySecret,
+    raw: RawBody,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    telemetry: ServerMetricsDep,
 ) -> JSONResponse:
     """Store the failure a PagerDuty incident event reports."""
     verify_pagerduty(secret, raw, request.headers.get("x-pagerduty-signature"))
-    return record(store, map_pagerduty(parse_json(raw), rules_from(settings), now_ns()), "pagerduty")
+    return record(store, map_pagerduty(parse_json(raw), rules_from(settings), now_ns()), "pagerduty", telemetry)
