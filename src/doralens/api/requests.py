@@ -122,7 +122,8 @@ def parse_list(body: Any, kind: EventKind) -> ListSpec:
     )
 
 
-def _remediation(value: RemediationIn | None) -> Remediation | None:
+def remediation_from(value: RemediationIn | None) -> Remediation | None:
+    """Check a remediation as PATCH takes it: a known ``type`` and exactly one of ``id`` and ``version``."""
     if value is None:
         return None
     if value.type not in REMEDIATION_TYPES:
@@ -143,7 +144,7 @@ def parse_patch(body: Any, *, set_by: str) -> tuple[str | None, ChangeFailureMar
         raise problems_from(exc) from None
     _check_type(data.type, PATCH_TYPE)
     attrs = data.attributes
-    remediation = _remediation(attrs.remediation)
+    remediation = remediation_from(attrs.remediation)
     if attrs.change_failure is None and remediation is None:
         raise ValidationFailed.at("/data/attributes/change_failure", 'attribute "change_failure" is required')
     change_failure = attrs.change_failure if attrs.change_failure is not None else True
@@ -158,5 +159,5 @@ def parse_patch_by_version(body: Any, *, set_by: str) -> tuple[PatchByVersionAtt
         raise problems_from(exc) from None
     _check_type(data.type, PATCH_TYPE)
     attrs = data.attributes
-    mark = ChangeFailureMark(attrs.change_failure, _remediation(attrs.remediation), set_by, time.time_ns())
+    mark = ChangeFailureMark(attrs.change_failure, remediation_from(attrs.remediation), set_by, time.time_ns())
     return attrs, mark

@@ -33,7 +33,7 @@ def _timestamp(value: Any) -> int:
         raise PydanticCustomError("timestamp", str(exc)) from None
 
 
-def _custom_tag(value: Any) -> str:
+def check_custom_tag(value: Any) -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("tag", "must be a string of the form key:value")
     key, sep, rest = value.partition(":")
@@ -65,7 +65,7 @@ def _repository_url(value: str) -> str:
 RepositoryUrl = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_repository_url)
 ]
-CustomTag = Annotated[str, PlainValidator(_custom_tag), WithJsonSchema({"type": "string", "example": "key:value"})]
+CustomTag = Annotated[str, PlainValidator(check_custom_tag), WithJsonSchema({"type": "string", "example": "key:value"})]
 CustomTags = Annotated[list[CustomTag] | None, Field(max_length=events.MAX_CUSTOM_TAGS)]
 
 
@@ -176,8 +176,11 @@ def problems_from(error: ValidationError) -> ValidationFailed:
     return ValidationFailed([FieldProblem(p, m) for p, m in seen.items()])
 
 
-def parse_deployment(body: Any, *, service_teams: Mapping[str, str]) -> events.Deployment:
-    """Validate a deployment create body and build the domain event."""
+def parse_deployment(body: Any, *, service_teams: Mapping[str, str], event_id: str | None = None) -> events.Deployment:
+    """Validate a deployment create body and build the domain event.
+
+    ``event_id`` is the id used when the body names none (by default a new random one).
+    """
     try:
         attrs = DeploymentRequest.model_validate(body).data.attributes
     except ValidationError as exc:
@@ -185,7 +188,7 @@ def parse_deployment(body: Any, *, service_teams: Mapping[str, str]) -> events.D
     if attrs.started_at > attrs.finished_at:
         raise ValidationFailed.at("/data/attributes/started_at", "must not be after finished_at")
     return events.Deployment(
-        id=attrs.id or events.new_deployment_id(),
+        id=attrs.id or event_id or events.new_deployment_id(),
         service=attrs.service,
         started_at=attrs.started_at,
         finished_at=attrs.finished_at,

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from doralens.cli.common import fail, load_settings, opened_store
+from doralens.cli.importgroup import import_app
 from doralens.domain.events import Deployment, make_git_info
 from doralens.domain.timestamps import NS_PER_SECOND, TimestampError, format_rfc3339, parse_moment
 from doralens.gitdata.commits import DEFAULT_LIMIT
@@ -24,8 +25,6 @@ from doralens.gitdata.git import GitError, checked, run_git
 from doralens.gitdata.leadtime import lead_time_distribution
 from doralens.gitdata.payload import collect_from_checkout
 from doralens.gitdata.service import GitData
-
-import_app = typer.Typer(help="Backfill events from existing sources.", no_args_is_help=True)
 
 
 @dataclass(frozen=True, slots=True)

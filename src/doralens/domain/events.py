@@ -10,6 +10,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -146,14 +147,21 @@ def repository_id(url: str) -> str:
     return f"{host}/{path}" if host else path
 
 
+@lru_cache(maxsize=4096)
+def _clean_repository(url: str) -> tuple[str, str]:
+    # Events of one repository repeat its URL: bulk imports would otherwise split the same URL again and again.
+    clean = sanitize_repository_url(url)
+    return clean, repository_id(clean)
+
+
 def repository_url_problem(url: str) -> str | None:
     """Why a remote URL cannot be stored (its repository id is too long), or None when it can."""
-    if len(repository_id(sanitize_repository_url(url))) > MAX_REPOSITORY_ID:
+    if len(_clean_repository(url)[1]) > MAX_REPOSITORY_ID:
         return f"names a repository path longer than {MAX_REPOSITORY_ID} characters"
     return None
 
 
 def make_git_info(commit_sha: str, repository_url: str) -> GitInfo:
     """Build ``GitInfo`` from what a client sent, normalising the sha and stripping credentials."""
-    clean = sanitize_repository_url(repository_url)
-    return GitInfo(commit_sha=commit_sha.lower(), repository_url=clean, repository_id=repository_id(clean))
+    clean, repo_id = _clean_repository(repository_url)
+    return GitInfo(commit_sha=commit_sha.lower(), repository_url=clean, repository_id=repo_id)

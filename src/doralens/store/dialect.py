@@ -29,6 +29,9 @@ class Backend(Protocol):
     def upsert(self, table: Table) -> PgInsert | SqliteInsert:
         """An INSERT that supports ``on_conflict_do_update`` / ``on_conflict_do_nothing``."""
 
+    def bulk_load(self) -> AbstractContextManager[None]:
+        """Tune the writer for many large transactions (an import) while the block runs."""
+
     def dispose(self) -> None:
         """Close every connection."""
 

@@ -47,6 +47,11 @@ class PostgresBackend:
         """PostgreSQL's INSERT with ON CONFLICT support."""
         return insert(table)
 
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Nothing to tune: imports already write new rows with COPY."""
+        yield
+
     def dispose(self) -> None:
         """Close the pool."""
         self.reader.dispose()

@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
 
 BUSY_TIMEOUT_MS = 30_000
+# Page cache of the writer during a bulk load: index pages of a large table stay in memory between batches.
+BULK_CACHE_KIB = 128 * 1024
 
 
 def _configure(engine: Engine, begin: str) -> None:
@@ -71,6 +73,25 @@ class SqliteBackend:
     def upsert(self, table: Table) -> Insert:
         """SQLite's INSERT with ON CONFLICT support."""
         return insert(table)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """A large page cache on the writer connection while the block runs (each batch still commits durably)."""
+        with self._lock:
+            raw = self._writer.raw_connection()
+            try:
+                raw.driver_connection.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")  # type: ignore[union-attr]
+            finally:
+                raw.close()
+        try:
+            yield
+        finally:
+            with self._lock:
+                raw = self._writer.raw_connection()
+                try:
+                    raw.driver_connection.execute("PRAGMA cache_size = -2000")  # type: ignore[union-attr]
+                finally:
+                    raw.close()
 
     def dispose(self) -> None:
         """Close the pools."""

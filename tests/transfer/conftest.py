@@ -1,0 +1,33 @@
+"""Helpers of the import and export tests: emptying a store between examples, and dumping it for comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from doralens.store.schema import metadata
+from doralens.store.sql import SqlEventStore
+
+# Columns that record when a row was written, not what it says.
+_WRITE_TIMES = {"received_at", "updated_at", "token"}
+
+
+def clear(store: SqlEventStore) -> None:
+    """Delete every row of every table (children first)."""
+    with store.backend.write() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table.name != "alembic_version":
+                conn.execute(delete(table))
+
+
+def dump(store: SqlEventStore, *, since: bool = True) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, sorted, without the columns that only say when they were written."""
+    skip = _WRITE_TIMES if since else _WRITE_TIMES | {"since"}
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    with store.backend.reader.connect() as conn:
+        for table in metadata.sorted_tables:
+            columns = [c for c in table.c if c.name not in skip]
+            rows = conn.execute(select(*columns)).all()
+            found[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return found
