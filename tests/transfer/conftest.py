@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, select
 
+from doralens.store import bulk_indexes
 from doralens.store.schema import metadata
 from doralens.store.sql import SqlEventStore
 
@@ -31,3 +33,12 @@ def dump(store: SqlEventStore, *, since: bool = True) -> dict[str, list[tuple[An
             rows = conn.execute(select(*columns)).all()
             found[table.name] = sorted((tuple(row) for row in rows), key=repr)
     return found
+
+
+@pytest.fixture(params=["indexes kept", "indexes set aside"])
+def index_policy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Imports as a small one runs, and as a large one runs (secondary indexes set aside from the first batch)."""
+    if request.param == "indexes set aside":
+        monkeypatch.setattr(bulk_indexes, "MIN_ROWS", 0)
+        monkeypatch.setattr(bulk_indexes, "SHARE_OF_STORED", 0)
+    return str(request.param)

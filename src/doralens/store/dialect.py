@@ -16,6 +16,8 @@ class Backend(Protocol):
 
     name: str
     reader: Engine
+    # Whether a large import sets secondary indexes aside and builds them at the end (``bulk_indexes.py``).
+    defers_indexes: bool
 
     def write(self) -> AbstractContextManager[Connection]:
         """Open a write transaction; it commits when the block exits without error."""

@@ -44,6 +44,7 @@ class SqliteBackend:
     """A SQLite database file."""
 
     name = "sqlite"
+    defers_indexes = True
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url)

@@ -1,15 +1,15 @@
-"""Importing a file of events: read, validate as the API does, and write in batches of one transaction each.
+"""Importing a file of events: read, validate as the API does, and write in batches, all in one transaction.
 
-Semantics: by default every line is validated first and nothing is written when any line is rejected; with
-``skip_invalid`` the valid lines are written and the rejected ones reported. A line with an id updates the event of
-that id, a deployment without one gets an id derived from its line, and a failure without one is merged as the
-API merges it (same env, service or team, and start), so importing a file again changes nothing.
+Semantics: by default nothing is written when any line is rejected (the transaction is rolled back, and the rest of
+the file is still checked so that every rejected line is reported); with ``skip_invalid`` the valid lines are
+written and the rejected ones reported. The import is acknowledged only after its one commit. A line with an id
+updates the event of that id, a deployment without one gets an id derived from its line, and a failure without one
+is merged as the API merges it (same env, service or team, and start), so importing a file again changes nothing.
 """
 
 from __future__ import annotations
 
 import gc
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,12 +21,12 @@ from doralens.domain.events import ChangeFailureMark, Deployment, Failure
 from doralens.errors import FieldProblem, ValidationFailed
 from doralens.store.bulk import write_deployments
 from doralens.store.bulk_failures import write_failures
+from doralens.store.bulk_indexes import IndexDeferral
 from doralens.store.dialect import Backend
 from doralens.store.failures_sql import record_failure_in
 from doralens.transfer.csvrows import column_problems, read_rows
 from doralens.transfer.items import Item, Kind, parse_item
 from doralens.transfer.ndjson import read_lines
-from doralens.transfer.spool import dump_batch, load_batches
 
 Format = Literal["ndjson", "csv"]
 Progress = Callable[[str, int], None]  # phase ("check" or "import"), bytes of the file read so far
@@ -139,26 +139,18 @@ def write_batch(conn: Any, backend: Backend, items: list[Item]) -> None:
     flush()
 
 
-def _check(path: Path, options: ImportOptions, progress: Progress, spool: IO[bytes] | None) -> ImportReport:
-    """Validate every line; with a spool, keep the valid items there in batches, so writing need not parse again."""
+def _check(path: Path, options: ImportOptions, progress: Progress) -> ImportReport:
+    """Validate every line, writing nothing."""
     report = ImportReport()
-    batch: list[Item] = []
     with path.open("rb") as stream:
         counted = _Counted(stream)
         for n, item in enumerate(_items(counted, options)):
             _count(report, item)
-            if spool is not None and isinstance(item, Item):
-                batch.append(item)
-                if len(batch) >= options.batch_size:
-                    dump_batch(batch, spool)
-                    batch = []
             if n % 1000 == 0:
                 progress("check", counted.consumed)
                 if n % 10_000 == 0:
                     gc.collect(1)
         progress("check", counted.consumed)
-    if spool is not None and batch:
-        dump_batch(batch, spool)
     return report
 
 
@@ -184,55 +176,64 @@ def _collect_per_batch() -> Iterator[None]:
             gc.enable()
 
 
-def _write(backend: Backend, batches: Iterator[list[Item]], progress: Callable[[int], None]) -> None:
-    with backend.bulk_load():
+class _Refused(Exception):
+    """A line was rejected and invalid lines are not skipped: roll the import back."""
+
+
+def _write(
+    backend: Backend, batches: Iterator[list[Item]], refused: Callable[[], bool], progress: Callable[[], None]
+) -> None:
+    """Write every batch in one transaction (all or nothing), with a big import's indexes built once at the end."""
+    with backend.bulk_load(), backend.write() as conn:
+        deferral = IndexDeferral(conn, enabled=backend.defers_indexes)
         for batch in batches:
-            with backend.write() as conn:
-                write_batch(conn, backend, batch)
-            progress(len(batch))
+            deployments = sum(isinstance(item.event, Deployment) for item in batch)
+            write_batch(conn, backend, batch)
+            deferral.wrote("deployment", deployments)
+            deferral.wrote("failure", len(batch) - deployments)
+            progress()
             gc.collect(1)
+        if refused():
+            raise _Refused
+        deferral.rebuild()
 
 
 def _read_batches(counted: _Counted, options: ImportOptions, report: ImportReport) -> Iterator[list[Item]]:
+    """Batches of valid items; without ``skip_invalid``, empty ones after the first rejected line (the rest is only
+    checked, so that every rejection is reported, and the progress still moves)."""
     batch: list[Item] = []
+    seen = 0
     for item in _items(counted, options):
         _count(report, item)
-        if isinstance(item, Item):
+        seen += 1
+        if isinstance(item, Item) and (options.skip_invalid or not report.rejected):
             batch.append(item)
-            if len(batch) >= options.batch_size:
-                yield batch
-                batch = []
-    if batch:
+        if seen >= options.batch_size:
+            yield batch if options.skip_invalid or not report.rejected else []
+            batch, seen = [], 0
+    if options.skip_invalid or not report.rejected:
         yield batch
 
 
 def run_import(
     backend: Backend, path: Path, options: ImportOptions, progress: Progress = lambda _phase, _done: None
 ) -> ImportReport:
-    """Import a file: check it first, keeping the valid events aside, then write them in batches; or, when
-    skipping invalid lines, read and write in one pass."""
+    """Import a file in one pass and one transaction: validate each line and write the valid ones in batches; a
+    rejected line (unless skipping invalid lines) rolls everything back. A dry run only validates."""
     with _collect_per_batch():
-        return _run(backend, path, options, progress)
-
-
-def _run(backend: Backend, path: Path, options: ImportOptions, progress: Progress) -> ImportReport:
-    if options.skip_invalid and not options.dry_run:
-        report = ImportReport(written=True)
+        if options.dry_run:
+            return _check(path, options, progress)
+        report = ImportReport()
         with path.open("rb") as stream:
             counted = _Counted(stream)
-            _write(backend, _read_batches(counted, options, report), lambda _n: progress("import", counted.consumed))
+            try:
+                _write(
+                    backend,
+                    _read_batches(counted, options, report),
+                    lambda: bool(report.rejected) and not options.skip_invalid,
+                    lambda: progress("import", counted.consumed),
+                )
+            except _Refused:
+                return report
+        report.written = True
         return report
-    with tempfile.TemporaryFile(prefix="doralens-import-") as spool:
-        report = _check(path, options, progress, None if options.dry_run else spool)
-        if options.dry_run or report.rejected:
-            return report
-        total, done = report.deployments + report.failures, 0
-
-        def advance(count: int) -> None:
-            nonlocal done
-            done += count
-            progress("import", path.stat().st_size * done // max(total, 1))
-
-        _write(backend, load_batches(spool), advance)
-    report.written = True
-    return report
