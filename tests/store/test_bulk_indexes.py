@@ -117,7 +117,7 @@ def test_indexes_are_set_aside_only_once_an_import_is_large_next_to_the_table(
         store.record_deployment(parse_deployment(deployment_body(id=f"deployment-{n:06d}"), service_teams={}))
     monkeypatch.setattr(bulk_indexes, "MIN_ROWS", 2)
     with store.backend.write() as conn:
-        deferral = IndexDeferral(conn)
+        deferral = IndexDeferral(conn, store.backend)
         deferral.wrote("deployment", 1)
         assert deferral.dropped == []  # one next to four stored
         deferral.wrote("failure", 5)
@@ -130,8 +130,9 @@ def test_indexes_are_set_aside_only_once_an_import_is_large_next_to_the_table(
         assert deferral.dropped == []
 
 
-def test_a_backend_that_does_not_defer_keeps_every_index(store: SqlEventStore) -> None:
+def test_a_backend_that_does_not_defer_keeps_every_index(store: SqlEventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store.backend, "defers_indexes", False)
     with store.backend.write() as conn:
-        deferral = IndexDeferral(conn, enabled=False)
+        deferral = IndexDeferral(conn, store.backend)
         deferral.wrote("deployment", 10**7)
         assert deferral.dropped == []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Index, Table, func, inspect, select
 from sqlalchemy.schema import CreateIndex, DropIndex
 
+from doralens.store.dialect import Backend
 from doralens.store.schema import deployment_tags, deployments, failure_services, failure_tags, failures
 
 # The tables of each kind of event whose indexes an import of that kind may set aside.
@@ -53,9 +54,10 @@ class _Group:
 class IndexDeferral:
     """Counts what an import writes, sets indexes aside once a kind's import is large, and builds them again."""
 
-    def __init__(self, conn: Connection, *, enabled: bool = True) -> None:
+    def __init__(self, conn: Connection, backend: Backend) -> None:
         self.conn = conn
-        self.enabled = enabled
+        self.backend = backend
+        enabled = self.enabled = backend.defers_indexes
         self._groups = {
             "deployment": _Group(DEPLOYMENT_TABLES, self._count(deployments) if enabled else 0),
             "failure": _Group(FAILURE_TABLES, self._count(failures) if enabled else 0),
@@ -81,6 +83,8 @@ class IndexDeferral:
 
     def rebuild(self) -> None:
         """Create every index set aside again, as the schema defines it."""
+        if self.dropped:
+            self.backend.prepare_index_build(self.conn)
         for group in self._groups.values():
             for index in group.dropped:
                 self.conn.execute(CreateIndex(index))

@@ -32,7 +32,10 @@ class Backend(Protocol):
         """An INSERT that supports ``on_conflict_do_update`` / ``on_conflict_do_nothing``."""
 
     def bulk_load(self) -> AbstractContextManager[None]:
-        """Tune the writer for many large transactions (an import) while the block runs."""
+        """Tune the writer for a large transaction (an import) while the block runs."""
+
+    def prepare_index_build(self, conn: Connection) -> None:
+        """Tune the transaction for building the indexes a bulk load set aside."""
 
     def dispose(self) -> None:
         """Close every connection."""

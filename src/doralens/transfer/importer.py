@@ -185,7 +185,7 @@ def _write(
 ) -> None:
     """Write every batch in one transaction (all or nothing), with a big import's indexes built once at the end."""
     with backend.bulk_load(), backend.write() as conn:
-        deferral = IndexDeferral(conn, enabled=backend.defers_indexes)
+        deferral = IndexDeferral(conn, backend)
         for batch in batches:
             deployments = sum(isinstance(item.event, Deployment) for item in batch)
             write_batch(conn, backend, batch)
