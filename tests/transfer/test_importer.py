@@ -10,6 +10,7 @@ import pytest
 
 from doralens.api.schemas import parse_deployment, parse_failure
 from doralens.store.sql import SqlEventStore
+from doralens.transfer.csvrows import FormatError
 from doralens.transfer.export import deployment_body, failure_body
 from doralens.transfer.importer import ImportOptions, run_import
 from doralens.transfer.items import parse_mark
@@ -113,3 +114,14 @@ def test_metrics_see_an_import_into_a_database_already_refreshed(store: SqlEvent
     rest = [deployment_body(e) if hasattr(e, "service") else failure_body(e) for e in events[1::2]]
     _import(store, write_ndjson(tmp_path / "rest.ndjson", rest), batch_size=2)
     assert ask(store) == expected
+
+
+def test_a_csv_file_that_breaks_half_way_writes_nothing_even_when_skipping(
+    store: SqlEventStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "e.csv"
+    rows = "".join(f"deployment,web,{1_700_000_000 + n},{1_700_000_060 + n}\n" for n in range(3))
+    path.write_text(f'kind,service,started_at,finished_at\n{rows}"deployment,web\n')
+    with pytest.raises(FormatError):
+        _import(store, path, format="csv", skip_invalid=True, batch_size=1)
+    assert store.count_events() == (0, 0)
