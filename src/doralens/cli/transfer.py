@@ -64,7 +64,9 @@ def import_file(
         bool, typer.Option("--skip-invalid", help="Import the valid lines and report the others.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only validate, and report; write nothing.")] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per transaction.")] = 10_000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Events per bulk write (the whole import is one transaction).")
+    ] = 10_000,
 ) -> None:
     """Import events from a file, validated as the API validates them; nothing is written if a line is rejected."""
     if not path.is_file():
