@@ -1,0 +1,69 @@
+"""An import process killed outright (SIGKILL) after it set the indexes aside and wrote its rows, before its commit:
+on each backend the database holds nothing of it and every index the schema defines."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sqlalchemy import text
+
+from doralens.store.sql import SqlEventStore
+from tests.transfer.events import sample_bodies, write_ndjson
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+# The real command, with indexes set aside from the first batch on; it says when it is about to build them again,
+# and waits there to be killed.
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from doralens.store import bulk_indexes
+    from doralens.cli import main
+
+    bulk_indexes.MIN_ROWS = 0
+    bulk_indexes.SHARE_OF_STORED = 0
+
+    def rebuild(self):
+        print("rebuilding", ",".join(self.dropped), flush=True)
+        time.sleep(120)
+
+    bulk_indexes.IndexDeferral.rebuild = rebuild
+    sys.argv = ["doralens", "import", "--batch-size", "2", sys.argv[1]]
+    main()
+    """
+)
+
+
+def _index_definitions(store: SqlEventStore) -> list[tuple[object, ...]]:
+    sql = (
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        if store.backend.name == "sqlite"
+        else "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"
+    )
+    with store.backend.reader.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(sql))]
+
+
+def test_an_import_killed_before_its_commit_leaves_nothing_and_every_index(
+    store: SqlEventStore, database_url: str, tmp_path: Path
+) -> None:
+    before = _index_definitions(store)
+    path = write_ndjson(tmp_path / "e.ndjson", sample_bodies())
+    env = {**os.environ, "DORALENS_DATABASE_URL": database_url, "PYTHONPATH": str(SRC)}
+    command = [sys.executable, "-c", CHILD, str(path)]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as child:
+        try:
+            assert child.stdout is not None
+            said = child.stdout.readline()
+            assert said.startswith("rebuilding"), said
+            assert "ix_deployments_finished" in said
+        finally:
+            child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=60) == -signal.SIGKILL
+    store.backend.dispose()  # a fresh connection sees the database as another process finds it after the crash
+    assert store.count_events() == (0, 0)
+    assert _index_definitions(store) == before
