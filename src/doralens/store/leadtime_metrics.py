@@ -4,6 +4,10 @@ and the deployments behind the numbers.
 A commit counts in the bucket of the deployment that shipped it (by ``finished_at``). Percentiles come from
 PostgreSQL's ``percentile_cont`` where it can (the aggregate query the other durations use), otherwise from the
 one sorted column. Deployments without a record are ``no_git`` (no sha sent) or ``pending`` (not computed yet).
+
+Every read here goes through the copy of the record on the deployment's row (``lead_time_*`` and ``has_git``, at
+the end of the metric indexes): counts come from the index alone, and only deployments that shipped commits are
+joined to them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from doralens.store.dialect import Backend
 from doralens.store.percentiles import SqlPercentileStore, bucket_index
 from doralens.store.records import DaySamples, DurationAggregate, MetricScope
 from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
-from doralens.store.schema import deployment_commits, deployment_lead_times, deployments
+from doralens.store.schema import deployment_commits, deployments
 from doralens.store.scopes import deployment_conditions
 
 NO_GIT = "no_git"
@@ -43,6 +47,14 @@ def _group(scope: MetricScope) -> ColumnElement[Any]:
     return (deployments.c[scope.group_by] if scope.group_by else literal(None)).label("grp")
 
 
+def _shipped_commits() -> Any:
+    """Deployments of a scope joined to the commits they shipped (only those with any, by their row's copy)."""
+    return deployments.join(
+        deployment_commits,
+        (deployment_commits.c.deployment_id == deployments.c.id) & (deployments.c.lead_time_commits > 0),
+    )
+
+
 class SqlLeadTimeMetrics(SqlPercentileStore):
     """Lead-time reads for the metrics engine."""
 
@@ -54,7 +66,7 @@ class SqlLeadTimeMetrics(SqlPercentileStore):
         day = (deployments.c.finished_at // literal(NS_PER_DAY)).label("day")
         stmt = (
             select(_group(scope), day, deployment_commits.c.lead_time)
-            .select_from(deployments.join(deployment_commits, deployment_commits.c.deployment_id == deployments.c.id))
+            .select_from(_shipped_commits())
             .where(*deployment_conditions(scope))
         )
         found: dict[tuple[str | None, int], list[int]] = {}
@@ -72,7 +84,7 @@ class SqlLeadTimeMetrics(SqlPercentileStore):
                 deployment_commits.c.lead_time.label("dur"),
                 literal(None).label("status"),
             )
-            .select_from(deployments.join(deployment_commits, deployment_commits.c.deployment_id == deployments.c.id))
+            .select_from(_shipped_commits())
             .where(*deployment_conditions(scope))
             .subquery()
         )
@@ -80,21 +92,20 @@ class SqlLeadTimeMetrics(SqlPercentileStore):
 
     def lead_time_counts(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[LeadTimeCount]:
         """Deployments of the scope per group, bucket and lead-time status."""
-        record = deployment_lead_times.c
+        row = deployments.c
         status = case(
-            (record.status.is_not(None), record.status),
-            (deployments.c.commit_sha.is_(None), literal(NO_GIT)),
-            else_=literal(PENDING),
+            (row.lead_time_status.is_not(None), row.lead_time_status),
+            (row.has_git, literal(PENDING)),
+            else_=literal(NO_GIT),
         )
         inner = (
             select(
                 _group(scope),
-                bucket_index(deployments.c.finished_at, bucket_starts).label("bucket"),
+                bucket_index(row.finished_at, bucket_starts).label("bucket"),
                 status.label("status"),
-                case((record.commit_count > 0, 1), else_=0).label("shipped"),
-                case((record.truncated, 1), else_=0).label("cut"),
+                case((row.lead_time_commits > 0, 1), else_=0).label("shipped"),
+                case((row.lead_time_truncated, 1), else_=0).label("cut"),
             )
-            .select_from(deployments.outerjoin(deployment_lead_times, record.deployment_id == deployments.c.id))
             .where(*deployment_conditions(scope))
             .subquery()
         )
@@ -111,13 +122,11 @@ class SqlLeadTimeMetrics(SqlPercentileStore):
         self, scope: MetricScope, *, statuses: Collection[str] | None, limit: int, offset: int
     ) -> list[Deployment]:
         """Deployments of the scope with a lead-time record (of ``statuses``, when given), newest first."""
-        record = deployment_lead_times.c
         conditions = deployment_conditions(scope)
-        if statuses is not None:
-            conditions.append(record.status.in_(sorted(statuses)))
+        status = deployments.c.lead_time_status
+        conditions.append(status.is_not(None) if statuses is None else status.in_(sorted(statuses)))
         stmt = (
             select(*DEPLOYMENT_COLUMNS)
-            .select_from(deployments.join(deployment_lead_times, record.deployment_id == deployments.c.id))
             .where(*conditions)
             .order_by(deployments.c.finished_at.desc(), deployments.c.id.desc())
             .limit(limit)

@@ -29,6 +29,7 @@ class StoredVerdict:
     rework_failure_ids: tuple[str, ...] = NO_REASONS
     recovery_ns: int | None = None
     recovery_status: str | None = None
+    has_git: bool = False  # whether a commit sha was sent, kept for lead-time counts read from an index
 
 
 @dataclass(frozen=True, slots=True)
