@@ -74,7 +74,7 @@ def test_deleting_a_deployment_deletes_its_lead_time(store: SqlEventStore) -> No
 def _copy_on_row(store: SqlEventStore, deployment_id: str) -> tuple[object, ...]:
     with store.backend.reader.connect() as conn:
         row = conn.execute(
-            select(deployments.c.lead_time_status, deployments.c.lead_time_commits, deployments.c.lead_time_truncated)
+            select(deployments.c.lead_time_status, deployments.c.lead_time_shipped, deployments.c.lead_time_truncated)
             .where(deployments.c.id == deployment_id)
         ).one()
     return tuple(row)
@@ -87,13 +87,17 @@ def test_the_deployment_row_carries_a_copy_of_its_record(store: SqlEventStore) -
     assert _copy_on_row(store, kept.id) == (None, None, None)
 
     records.save([_record(kept.id, "2024-03-01T10:00:00Z", "a", "b")])
-    assert _copy_on_row(store, kept.id) == ("ok", 2, False)
+    assert _copy_on_row(store, kept.id) == ("ok", True, None)
 
     cut = DeploymentLeadTime(
         kept.id, "web", "prod", kept.finished_at, LeadTimeStatus.OK, "1 commit", (), truncated=True
     )
     records.save([cut])
-    assert _copy_on_row(store, kept.id) == ("ok", 0, True)
+    assert _copy_on_row(store, kept.id) == ("ok", None, True)
+
+    unmeasured = DeploymentLeadTime(kept.id, "web", "prod", kept.finished_at, LeadTimeStatus.INCOMPLETE, "gap")
+    records.save([unmeasured])
+    assert _copy_on_row(store, kept.id) == ("incomplete", None, None)
 
     with store.backend.write() as conn:
         delete_records(conn, [kept.id])

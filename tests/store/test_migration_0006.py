@@ -37,12 +37,12 @@ def test_deployments_stored_before_0006_carry_their_lead_time(database_url: str)
 
     assert store.migrate() == ["0006"]
 
-    names = ("id", "has_git", "lead_time_status", "lead_time_commits", "lead_time_truncated")
+    names = ("id", "has_git", "lead_time_status", "lead_time_shipped", "lead_time_truncated")
     with store.backend.reader.connect() as conn:
         rows = {r[0]: tuple(r[1:]) for r in conn.execute(select(*(deployments.c[n] for n in names)))}
     assert rows == {
-        "d0": (True, "no_baseline", 0, False),
-        "d1": (True, "ok", 3, True),
+        "d0": (True, "no_baseline", None, None),
+        "d1": (True, "ok", True, True),
         "d2": (False, None, None, None),
         "d3": (True, None, None, None),  # pending: a sha, no record yet
     }

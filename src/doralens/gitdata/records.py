@@ -20,7 +20,7 @@ from doralens.store.schema import deployment_commits, deployment_lead_times, dep
 _CHUNK = 500
 # The copy of a record kept on its deployment's row, for metric counts read from an index (see schema.py).
 _COPY = update(deployments).where(deployments.c.id == bindparam("b_id"))
-_NO_RECORD = {"lead_time_status": None, "lead_time_commits": None, "lead_time_truncated": None}
+_NO_RECORD = {"lead_time_status": None, "lead_time_shipped": None, "lead_time_truncated": None}
 
 
 def delete_records(conn: Connection, deployment_ids: Iterable[str]) -> None:
@@ -71,14 +71,15 @@ def save_records(conn: Connection, records: Iterable[DeploymentLeadTime]) -> Non
     for table, rows in ((deployment_lead_times, summaries), (deployment_commits, commits)):
         for rows_chunk in iter_chunks(rows):
             conn.execute(table.insert(), rows_chunk)
+    # The flags are TRUE or NULL, and only for the measured records that lead time counts (see schema.py).
     copies: list[dict[str, Any]] = [
         {
-            "b_id": r["deployment_id"],
-            "lead_time_status": r["status"],
-            "lead_time_commits": r["commit_count"],
-            "lead_time_truncated": r["truncated"],
+            "b_id": r.deployment_id,
+            "lead_time_status": r.status.value,
+            "lead_time_shipped": True if r.measured and r.commit_count else None,
+            "lead_time_truncated": True if r.measured and r.truncated else None,
         }
-        for r in summaries
+        for r in given.values()
     ]
     for rows_chunk in iter_chunks(copies, 2000):
         conn.execute(_COPY, rows_chunk)

@@ -6,17 +6,16 @@ PostgreSQL's ``percentile_cont`` where it can (the aggregate query the other dur
 one sorted column. Deployments without a record are ``no_git`` (no sha sent) or ``pending`` (not computed yet).
 
 Every read here goes through the copy of the record on the deployment's row (``lead_time_*`` and ``has_git``, at
-the end of the metric indexes): counts come from the index alone, and only deployments that shipped commits are
-joined to them.
+the end of the metric indexes): counts come from the index alone (most of them from ``deployment_days``, in the
+pass that counts deployments), and only deployments that shipped commits are joined to their commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, func, literal, literal_column, select
 
 from doralens.domain.buckets import NS_PER_DAY
 from doralens.domain.events import Deployment
@@ -29,18 +28,7 @@ from doralens.store.scopes import deployment_conditions
 
 NO_GIT = "no_git"
 PENDING = "pending"
-
-
-@dataclass(frozen=True, slots=True)
-class LeadTimeCount:
-    """Deployments of one group, bucket and lead-time status; how many shipped commits, how many were truncated."""
-
-    group: str | None
-    bucket: int
-    status: str
-    deployments: int
-    with_commits: int
-    truncated: int
+OK = "ok"
 
 
 def _group(scope: MetricScope) -> ColumnElement[Any]:
@@ -48,10 +36,10 @@ def _group(scope: MetricScope) -> ColumnElement[Any]:
 
 
 def _shipped_commits() -> Any:
-    """Deployments of a scope joined to the commits they shipped (only those with any, by their row's copy)."""
+    """Deployments joined to the commits they shipped: measured ones that shipped any, by their row's copy."""
     return deployments.join(
         deployment_commits,
-        (deployment_commits.c.deployment_id == deployments.c.id) & (deployments.c.lead_time_commits > 0),
+        (deployment_commits.c.deployment_id == deployments.c.id) & deployments.c.lead_time_shipped.is_not(None),
     )
 
 
@@ -90,33 +78,17 @@ class SqlLeadTimeMetrics(SqlPercentileStore):
         )
         return self._aggregates(inner)
 
-    def lead_time_counts(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[LeadTimeCount]:
-        """Deployments of the scope per group, bucket and lead-time status."""
-        row = deployments.c
-        status = case(
-            (row.lead_time_status.is_not(None), row.lead_time_status),
-            (row.has_git, literal(PENDING)),
-            else_=literal(NO_GIT),
+    def lead_time_statuses(self, scope: MetricScope) -> list[tuple[str | None, str, int]]:
+        """Deployments of the scope per group and lead-time status, for every status but ``ok``: the per-day
+        counts (``deployment_days``) give the records, so ``ok``, the usual one, is what the others leave."""
+        status = deployments.c.lead_time_status
+        stmt = (
+            select(_group(scope), status, func.count())
+            .where(*deployment_conditions(scope), status.is_not(None), status != literal(OK))
+            .group_by(*([literal_column("grp")] if scope.group_by else []), status)
         )
-        inner = (
-            select(
-                _group(scope),
-                bucket_index(row.finished_at, bucket_starts).label("bucket"),
-                status.label("status"),
-                case((row.lead_time_commits > 0, 1), else_=0).label("shipped"),
-                case((row.lead_time_truncated, 1), else_=0).label("cut"),
-            )
-            .where(*deployment_conditions(scope))
-            .subquery()
-        )
-        stmt = select(
-            inner.c.grp, inner.c.bucket, inner.c.status, func.count(), func.sum(inner.c.shipped), func.sum(inner.c.cut)
-        ).group_by(inner.c.grp, inner.c.bucket, inner.c.status)
         with self.backend.reader.connect() as conn:
-            return [
-                LeadTimeCount(g, int(b), s, int(n), int(shipped or 0), int(cut or 0))
-                for g, b, s, n, shipped, cut in conn.execute(stmt)
-            ]
+            return [(g, s, int(n)) for g, s, n in conn.execute(stmt)]
 
     def lead_time_deployments(
         self, scope: MetricScope, *, statuses: Collection[str] | None, limit: int, offset: int

@@ -116,6 +116,17 @@ class DeploymentDay:
     not_recovered: int = 0
     inconsistent: int = 0
     recoveries: tuple[int, ...] = ()
+    lead_time: LeadTimeDay | None = None  # only when asked for
+
+
+@dataclass(frozen=True, slots=True)
+class LeadTimeDay:
+    """What change lead time counts of one day's deployments (from the copy of their records on their rows)."""
+
+    records: int  # deployments with a lead-time record, whatever its status
+    pending: int  # with git data, no record yet
+    shipped: int  # measured, and shipped at least one commit
+    truncated: int  # measured, range cut at the commit limit
 
 
 @dataclass(frozen=True, slots=True)

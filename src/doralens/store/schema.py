@@ -52,7 +52,7 @@ DEPLOYMENT_METRIC_INDEXES: dict[str, tuple[str, ...]] = {
 # Mostly NULL (only change failures have them), so cheap in an index, and they spare recovery reads the table.
 VERDICT_COLUMNS = ("is_change_failure", "is_rework", "recovery_ns", "recovery_status")
 # What change lead time counts per deployment (migration 0006), so its counts need neither the table nor a join.
-LEAD_TIME_COLUMNS = ("has_git", "lead_time_status", "lead_time_commits", "lead_time_truncated")
+LEAD_TIME_COLUMNS = ("has_git", "lead_time_status", "lead_time_shipped", "lead_time_truncated")
 # Failure filters followed by started_at; finished_at appended so durations need no table access.
 FAILURE_METRIC_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_failures_started": ("started_at", "finished_at"),
@@ -96,10 +96,12 @@ deployments = Table(
     Column("recovery_status", String(16), nullable=True),  # RecoveryStatus, for change failures only
     # Whether a commit sha was sent (migration 0006), written like the verdict by the refresh of the stream.
     Column("has_git", Boolean, nullable=False, server_default=false()),
-    # A copy of the deployment's lead-time record (deployment_lead_times), written and cleared with it: NULL
-    # without a record, which is "pending" with git data and "no git" without.
+    # What change lead time counts of the deployment's lead-time record (deployment_lead_times), written and
+    # cleared with it. Status NULL without a record: "pending" with git data, "no git" without. The two flags are
+    # TRUE or NULL (never FALSE) so that COUNT() reads them: a measured deployment that shipped commits, and one
+    # whose range was cut at the commit limit.
     Column("lead_time_status", String(16), nullable=True),
-    Column("lead_time_commits", Integer, nullable=True),
+    Column("lead_time_shipped", Boolean, nullable=True),
     Column("lead_time_truncated", Boolean, nullable=True),
     *(
         Index(name, *columns, *VERDICT_COLUMNS, *LEAD_TIME_COLUMNS)
