@@ -74,8 +74,9 @@ def test_deleting_a_deployment_deletes_its_lead_time(store: SqlEventStore) -> No
 def _copy_on_row(store: SqlEventStore, deployment_id: str) -> tuple[object, ...]:
     with store.backend.reader.connect() as conn:
         row = conn.execute(
-            select(deployments.c.lead_time_status, deployments.c.lead_time_shipped, deployments.c.lead_time_truncated)
-            .where(deployments.c.id == deployment_id)
+            select(
+                deployments.c.lead_time_status, deployments.c.lead_time_shipped, deployments.c.lead_time_truncated
+            ).where(deployments.c.id == deployment_id)
         ).one()
     return tuple(row)
 
