@@ -128,7 +128,7 @@ def _counts(
     starts = [b.start for b in spans]
     found: dict[str | None, _Counts] = {}
     for day in days:
-        count = found.setdefault(day.group, _empty(len(spans)))
+        count = found.get(day.group) or found.setdefault(day.group, _empty(len(spans)))
         index = max(0, bisect_right(starts, day.day * NS_PER_DAY) - 1)
         count.deployments[index] += day.deployments
         count.change_failures[index] += day.change_failures
@@ -136,7 +136,7 @@ def _counts(
         if day.deployments:
             count.days.add(day.day)
     for fday in failure_days:
-        count = found.setdefault(fday.group, _empty(len(spans)))
+        count = found.get(fday.group) or found.setdefault(fday.group, _empty(len(spans)))
         count.failures[max(0, bisect_right(starts, fday.day * NS_PER_DAY) - 1)] += fday.failures
     return found
 

@@ -91,7 +91,7 @@ def read_lead_times(
     counts: dict[str | None, GroupCounts] = {}
     records: Counter[str | None] = Counter()
     for day in days:
-        found = counts.setdefault(day.group, GroupCounts(Counter(), [0] * len(spans)))
+        found = counts.get(day.group) or counts.setdefault(day.group, GroupCounts(Counter(), [0] * len(spans)))
         lead = day.lead_time or LeadTimeDay(0, 0, 0, 0)
         found.statuses[NO_GIT] += day.deployments - lead.records - lead.pending
         found.statuses[PENDING] += lead.pending
