@@ -19,6 +19,7 @@ from doralens.metrics.config import EngineConfig
 from doralens.store.base import EventStore
 from doralens.web import compare, drilldown
 from doralens.web.auth import Viewer
+from doralens.web.choices import filter_choices
 from doralens.web.filters import INTERVALS, RANGES, PageQuery, page_query
 from doralens.web.overview import overview
 from doralens.web.render import page, wants_json
@@ -28,7 +29,15 @@ router = APIRouter(include_in_schema=False)
 
 
 def _context(store: EventStore, query: PageQuery, **extra: Any) -> dict[str, Any]:
-    return {"query": query, "facets": store.stream_facets(), "ranges": RANGES, "intervals": INTERVALS, **extra}
+    choices = filter_choices(store)
+    return {
+        "query": query,
+        "facets": choices.facets,
+        "severities": choices.severities,
+        "ranges": RANGES,
+        "intervals": INTERVALS,
+        **extra,
+    }
 
 
 def _answer(request: Request, template: str, build: Callable[[], dict[str, Any]], context: dict[str, Any]) -> Response:
