@@ -23,6 +23,7 @@ from doralens.web.choices import filter_choices
 from doralens.web.filters import INTERVALS, RANGES, PageQuery, page_query
 from doralens.web.overview import overview
 from doralens.web.render import page, wants_json
+from doralens.web.stream import streamed_page
 from doralens.web.timeline import timeline
 
 router = APIRouter(include_in_schema=False)
@@ -40,14 +41,18 @@ def _context(store: EventStore, query: PageQuery, **extra: Any) -> dict[str, Any
     }
 
 
+def _invalid(request: Request, exc: ValidationFailed, context: dict[str, Any]) -> Response:
+    if wants_json(request):
+        return bad_request(exc)
+    problems = [{"pointer": p.pointer, "detail": p.detail} for p in exc.problems]
+    return page(request, "error.html", {"errors": problems}, context, status=400)
+
+
 def _answer(request: Request, template: str, build: Callable[[], dict[str, Any]], context: dict[str, Any]) -> Response:
     try:
         data = build()
     except ValidationFailed as exc:
-        if wants_json(request):
-            return bad_request(exc)
-        problems = [{"pointer": p.pointer, "detail": p.detail} for p in exc.problems]
-        return page(request, "error.html", {"errors": problems}, context, status=400)
+        return _invalid(request, exc, context)
     except NotFound:
         if wants_json(request):
             raise
@@ -59,15 +64,22 @@ def _scoped(
     request: Request, store: EventStore, engine: EngineConfig, template: str, *, kind: str, **fixed: str
 ) -> Response:
     query = page_query(request.query_params)
+    context = _context(store, query, kind=kind, fixed=fixed)
+    try:
+        question = query.question(engine, **fixed)
+    except ValidationFailed as exc:
+        return _invalid(request, exc, context)
 
     def build() -> dict[str, Any]:
-        question = query.question(engine, **fixed)
         data = overview(store=store, engine=engine, request=question, filtered=query.filtered or bool(fixed))
         if fixed:
             data["timeline"] = timeline(store=store, engine=engine, request=question)
         return {"page": kind, **fixed, **data}
 
-    return _answer(request, template, build, _context(store, query, kind=kind, fixed=fixed))
+    if wants_json(request):
+        return _answer(request, template, build, context)
+    # The question is valid, so the page is a 200: its head goes out before the metrics are computed.
+    return streamed_page(request, template, build, context)
 
 
 @router.get("/")

@@ -175,5 +175,17 @@
     }, function () { root.dataset.charts = "failed"; });
   }
 
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
+  // plotly.js loads asynchronously, often while the server is still computing the page's data: draw once both the
+  // document and plotly are there, whichever comes last.
+  function start() {
+    if (typeof Plotly !== "undefined") { draw(); return; }
+    var script = document.getElementById("plotly-js");
+    if (!script) { root.dataset.charts = "unavailable"; return; }
+    script.addEventListener("load", draw);
+  }
+  window.addEventListener("load", function () {
+    if (typeof Plotly === "undefined") { root.dataset.charts = "unavailable"; }
+  });
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
