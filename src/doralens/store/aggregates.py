@@ -157,6 +157,12 @@ class SqlAggregateStore(SqlPercentileStore):
             teams=tuple(sorted({r.team_key for r in rows if r.team_key})),
         )
 
+    def failure_severities(self) -> tuple[str, ...]:
+        """Every severity failures have been seen with (for filter choices), sorted."""
+        with self.backend.reader.connect() as conn:
+            found = conn.execute(select(failures.c.severity).where(failures.c.severity.is_not(None)).distinct())
+            return tuple(sorted(found.scalars()))
+
 
 def _day_groups(scope: MetricScope) -> list[ColumnElement[Any]]:
     # Grouping by a constant NULL too makes PostgreSQL misjudge the groups' memory and sort instead of hashing.

@@ -101,6 +101,9 @@ class AggregateStore(Protocol):
     def stream_facets(self) -> StreamFacets:
         """The services, envs and teams deployments have been seen with, sorted."""
 
+    def failure_severities(self) -> tuple[str, ...]:
+        """The severities failures have been seen with, sorted."""
+
 
 class DrilldownStore(Protocol):
     """The events behind a number, and attribution overrides (``doralens.store.drilldown``)."""
