@@ -3,12 +3,15 @@
 Loads the metrics benchmark's data (``bench/metrics_data.py``: 200 services in three envs over two years, default
 1,000,000 deployments and 100,000 failures), computes the derived state once, starts ``doralens serve`` on it, and
 opens the overview for the last 90 days of the data (weekly and daily series) in Chromium, timing navigation start
-to every chart drawn (``performance.now()`` when the page marks its charts drawn). Warm rounds reuse one browser
-context (plotly.js comes from the HTTP cache, as for a returning user); cold rounds start a new one each time.
+to every chart drawn (``performance.now()`` when the page marks its charts drawn: after the frame that shows them).
+Warm rounds reuse one browser context, as a returning user: plotly.js and its compiled code come from the HTTP cache.
+Cold rounds start a new context each time (a first visit: plotly.js downloaded and compiled). The target is checked
+against the warm median; both are reported, each split into phases: first byte of the page (the server streams its
+head before computing), page arrived, plotly.js ready with the document parsed, charts drawn.
 
 Baselines: ``GET /api/v1/metrics`` for the same question (what the page's numbers cost on the server), the page's
 HTML without a browser, and a blank page (``/healthz``) loaded in the same browser.
-Targets (issue "The dashboard"): overview drawn in <= 1 s median; its HTML plus its JSON twin <= 1 MB.
+Targets (issue "The dashboard"): overview drawn in <= 1 s median (warm); its HTML plus its JSON twin <= 1 MB.
 Usage: ``python bench/dashboard.py [--deployments N] [--failures N] [--repeat N] [--keep URL | --reuse URL]``
 (``--keep sqlite:////tmp/1m.db`` once, then ``--reuse`` the same URL to time again without loading).
 """
@@ -44,9 +47,16 @@ MB = 1024 * 1024
 COLD_ROUNDS = 5
 
 
-def _drawn_ms(browser: Browser, url: str, repeat: int, *, warm: bool) -> tuple[list[float], list[float]]:
-    """Milliseconds from navigation start to every chart drawn, and from the page's arrival to the same, per round."""
-    times, after = [], []
+PHASES = """() => {
+  const nav = performance.getEntriesByType("navigation")[0], marks = document.documentElement.dataset;
+  return {first_byte: nav.responseStart, arrived: nav.responseEnd, plotly_ready: Number(marks.chartsStartMs),
+          drawn: Number(marks.chartsMs)};
+}"""
+
+
+def _drawn_ms(browser: Browser, url: str, repeat: int, *, warm: bool) -> dict[str, list[float]]:
+    """Per round, milliseconds from navigation start to each phase, and the phases' own lengths."""
+    found: dict[str, list[float]] = {}
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
     for round_number in range(repeat + (3 if warm else 0)):
@@ -56,13 +66,14 @@ def _drawn_ms(browser: Browser, url: str, repeat: int, *, warm: bool) -> tuple[l
             page = context.new_page()
         page.goto(url)
         page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
-        drawn = float(page.evaluate("Number(document.documentElement.dataset.chartsMs)"))
-        arrived = float(page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd"))
+        at = {name: float(ms) for name, ms in page.evaluate(PHASES).items()}
         if not warm or round_number >= 3:
-            times.append(drawn)
-            after.append(drawn - arrived)
+            at["after_arrival"] = at["drawn"] - at["arrived"]
+            at["drawing"] = at["drawn"] - at["plotly_ready"]
+            for name, ms in at.items():
+                found.setdefault(name, []).append(ms)
     context.close()
-    return times, after
+    return found
 
 
 def _blank_ms(browser: Browser, url: str, repeat: int) -> list[float]:
@@ -74,6 +85,20 @@ def _blank_ms(browser: Browser, url: str, repeat: int) -> list[float]:
         times.append(float(page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")))
     context.close()
     return times[3:]
+
+
+def _first_byte_ms(client: httpx.Client, path: str, repeat: int) -> list[float]:
+    """Milliseconds to the first byte of the page (read to its end, so rounds never overlap on the server)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with client.stream("GET", path) as answer:
+            chunks = answer.iter_raw()
+            next(chunks)
+            times.append((time.perf_counter() - started) * 1000)
+            for _ in chunks:
+                pass
+    return times
 
 
 def _first_read(live: LiveServer) -> float:
@@ -95,10 +120,11 @@ def _case(live: LiveServer, browser: Browser, params: dict[str, str], repeat: in
             answer.raise_for_status()
         assert twin.json()["report"] == api.json() | {"fresh": twin.json()["report"]["fresh"]}
         page_ms = summary(timings_ms(lambda: client.get(f"/?{query}"), repeat))
+        first_byte_ms = summary(_first_byte_ms(client, f"/?{query}", repeat))
         api_ms = summary(timings_ms(lambda: client.get(f"/api/v1/metrics?{query}", headers=headers), repeat))
-    warm_times, warm_client = _drawn_ms(browser, f"{live.url}/?{query}", repeat, warm=True)
-    cold_times, cold_client = _drawn_ms(browser, f"{live.url}/?{query}", COLD_ROUNDS, warm=False)
-    warm, cold = summary(warm_times), summary(cold_times)
+    warm_phases = _drawn_ms(browser, f"{live.url}/?{query}", repeat, warm=True)
+    cold_phases = _drawn_ms(browser, f"{live.url}/?{query}", COLD_ROUNDS, warm=False)
+    warm, cold = summary(warm_phases["drawn"]), summary(cold_phases["drawn"])
     size = len(html.content) + len(twin.content)
     return {
         "deployments_in_window": api.json()["metrics"]["deployment_frequency"]["value"],
@@ -108,13 +134,14 @@ def _case(live: LiveServer, browser: Browser, params: dict[str, str], repeat: in
             "html_plus_json_bytes": size,
             "html_gzip_bytes": len(gzip.compress(html.content)),
         },
-        "server": {"page_html": page_ms, "metrics_api": api_ms},
+        "server": {"page_html": page_ms, "page_first_byte": first_byte_ms, "metrics_api": api_ms},
         "browser": {
             "drawn_warm": warm,
             "drawn_cold": cold,
-            "page_arrived_to_drawn_warm": summary(warm_client),
-            "page_arrived_to_drawn_cold": summary(cold_client),
+            "phases_warm_p50_ms": {name: summary(ms)["p50_ms"] for name, ms in warm_phases.items()},
+            "phases_cold_p50_ms": {name: summary(ms)["p50_ms"] for name, ms in cold_phases.items()},
         },
+        "target_measured_on": "drawn_warm p50: a returning user (same browser context, plotly.js from the cache)",
         "ratio_drawn_warm_to_api_p50": round(warm["p50_ms"] / api_ms["p50_ms"], 2),
         "checks": {"drawn warm p50 <= 1000 ms": warm["p50_ms"] <= 1000, "html + json <= 1 MB": size <= MB},
     }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from doralens.gitdata.leadtime import CommitLeadTime, DeploymentLeadTime, LeadTimeStatus
-from doralens.gitdata.records import SqlLeadTimeStore
+from doralens.gitdata.records import SqlLeadTimeStore, delete_records
+from doralens.store.schema import deployments
 from doralens.store.sql import SqlEventStore
 from tests.builders import HOUR, deployment, sha, ts
 
@@ -66,3 +69,37 @@ def test_deleting_a_deployment_deletes_its_lead_time(store: SqlEventStore) -> No
 
     assert records.load([gone.id]) == {}
     assert records.shipped_by(sha("a"), "web", "prod") is None
+
+
+def _copy_on_row(store: SqlEventStore, deployment_id: str) -> tuple[object, ...]:
+    with store.backend.reader.connect() as conn:
+        row = conn.execute(
+            select(
+                deployments.c.lead_time_status, deployments.c.lead_time_shipped, deployments.c.lead_time_truncated
+            ).where(deployments.c.id == deployment_id)
+        ).one()
+    return tuple(row)
+
+
+def test_the_deployment_row_carries_a_copy_of_its_record(store: SqlEventStore) -> None:
+    kept = deployment(id="dep-kept-000001", finished="2024-03-01T10:00:00Z")
+    store.record_deployment(kept)
+    records = SqlLeadTimeStore(store.backend)
+    assert _copy_on_row(store, kept.id) == (None, None, None)
+
+    records.save([_record(kept.id, "2024-03-01T10:00:00Z", "a", "b")])
+    assert _copy_on_row(store, kept.id) == ("ok", True, None)
+
+    cut = DeploymentLeadTime(
+        kept.id, "web", "prod", kept.finished_at, LeadTimeStatus.OK, "1 commit", (), truncated=True
+    )
+    records.save([cut])
+    assert _copy_on_row(store, kept.id) == ("ok", None, True)
+
+    unmeasured = DeploymentLeadTime(kept.id, "web", "prod", kept.finished_at, LeadTimeStatus.INCOMPLETE, "gap")
+    records.save([unmeasured])
+    assert _copy_on_row(store, kept.id) == ("incomplete", None, None)
+
+    with store.backend.write() as conn:
+        delete_records(conn, [kept.id])
+    assert _copy_on_row(store, kept.id) == (None, None, None)

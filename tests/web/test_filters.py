@@ -40,3 +40,15 @@ def test_bad_values_name_their_parameter() -> None:
     with pytest.raises(ValidationFailed) as bad:
         page_query(QueryParams("tag=nocolon")).question(EngineConfig())
     assert bad.value.problems[0].pointer == "/query/tag"
+
+
+def test_severity_is_a_filter_like_the_others() -> None:
+    query = page_query(QueryParams("severity=SEV-1,%20SEV-2&severity=SEV-1&service=web"))
+    assert query.values["severity"] == ("SEV-1", "SEV-2")
+    assert query.filtered
+    question = query.question(EngineConfig())
+    assert question.filters.severities == ("SEV-1", "SEV-2")
+    assert ("severity", "SEV-2") in question.filters.params()
+    assert query.form()["severity"] == "SEV-1, SEV-2"
+    assert query.link("/teams") == "/teams?from=90d&interval=week&service=web&severity=SEV-1%2CSEV-2"
+    assert "severity" not in page_query(QueryParams("severity=%20,")).values

@@ -83,6 +83,9 @@ def test_bad_parameter_is_a_400_naming_it(shop: TestClient) -> None:
     assert twin.status_code == 400
     assert twin.json()["errors"][0]["source"]["pointer"] == "/query/interval"
     assert shop.get("/services", params={"sort": "colour"}).status_code == 400
+    # streamed pages check their question before the first byte, so they still answer 400
+    for path in ("/services/web", "/teams/shop", "/timeline"):
+        assert shop.get(path, params={"interval": "hour"}).status_code == 400, path
     assert shop.get("/", params={"tier_year": "1999", "format": "json"}).json()["errors"][0]["source"] == {
         "pointer": "/query/tier_year"
     }
@@ -140,3 +143,54 @@ def test_deployment_page_shows_verdict_remediation_and_failures(shop: TestClient
     failure = page_json(shop, "/failures/f-web-failure-002")["data"]["attributes"]
     assert [d["deployment_id"] for d in failure["attributed_deployments"]] == ["w5-deployment-05"]
     assert 'href="/deployments/w5-deployment-05"' in shop.get("/failures/f-web-failure-002").text
+
+
+def test_severity_narrows_the_failure_numbers_as_the_api_does(shop: TestClient) -> None:
+    # Only the open failure of 25 March is SEV-1: time to restore has nothing resolved left, deployments are untouched.
+    for path, fixed in (("/", {}), ("/services/api", {"service": "api"}), ("/teams/core", {"team": "core"})):
+        for interval in ("day", "week"):
+            page = page_json(shop, path, **MARCH_PARAMS, interval=interval, severity="SEV-1")
+            api = api_json(shop, "/api/v1/metrics", **MARCH_PARAMS, **fixed, interval=interval, severity="SEV-1")
+            assert page["report"] == api, path
+    page = page_json(shop, "/", **MARCH_PARAMS, severity="SEV-1")
+    everything = page_json(shop, "/", **MARCH_PARAMS)
+    restore = page["report"]["metrics"]["time_to_restore"]
+    assert (restore["resolved"], restore["open"], restore["value"]) == (0, 1, None)
+    assert everything["report"]["metrics"]["time_to_restore"]["value"] == 7200.0
+    incidents = page["report"]["metrics"]["change_failure_rate"]["incident_ratio"]
+    assert incidents["numerator"] == 1
+    frequency = page["report"]["metrics"]["deployment_frequency"]
+    assert (frequency["value"], frequency["n"]) == (9, 9)
+    # the trend's window before is asked with the same severity
+    before = api_json(shop, "/api/v1/metrics", **page["previous"], severity="SEV-1", interval="all")["metrics"]
+    assert page["previous"]["metrics"]["time_to_restore"]["n"] == before["time_to_restore"]["n"]
+
+
+def test_severity_is_a_select_of_the_severities_seen_kept_in_links(shop: TestClient) -> None:
+    html = shop.get("/", params={**MARCH_PARAMS, "severity": "SEV-1"}).text
+    choices = re.search(r'<select id="f-severity" name="severity"[^>]*>(.*?)</select>', html, re.S)
+    assert choices is not None
+    options = re.findall(r'<option value="([^"]*)" ?(selected)?>', choices.group(1))
+    assert options == [("", ""), ("SEV-1", "selected")]
+    assert '<label for="f-severity">Severity</label>' in html
+    assert "severity=SEV-1" in unescape(re.search(r'href="(/services\?[^"]*)"', html).group(1))  # type: ignore[union-attr]
+    # a value nobody sent is still shown as chosen, so the form sends it back
+    odd = shop.get("/", params={**MARCH_PARAMS, "severity": "P1"}).text
+    assert '<option value="P1" selected>P1</option>' in odd
+    cards = page_json(shop, "/", **MARCH_PARAMS, severity="SEV-1")["cards"]
+    restore = next(c for c in cards if c["metric"] == "time_to_restore")
+    assert "severity=SEV-1" in restore["events"]
+
+
+def test_severity_reaches_the_comparison_and_the_drill_down(shop: TestClient) -> None:
+    page = page_json(shop, "/services", **MARCH_PARAMS, severity="SEV-1")
+    api = api_json(shop, "/api/v1/metrics", **MARCH_PARAMS, group_by="service", severity="SEV-1")["groups"]
+    for row in page["rows"]:
+        group = next(g for g in api if g["service"] == row["name"])
+        restore = group["metrics"]["time_to_restore"]
+        assert row["cells"]["time_to_restore"]["value"] == (None if restore["insufficient_data"] else restore["value"])
+    listed = page_json(shop, "/events/time_to_restore", **MARCH_PARAMS, severity="SEV-1")["data"]
+    api_listed = api_json(shop, "/api/v1/metrics/time_to_restore/events", **MARCH_PARAMS, severity="SEV-1")["data"]
+    assert [f["id"] for f in listed] == [f["id"] for f in api_listed] == ["f-open-failure-04"]
+    timeline = page_json(shop, "/timeline", **MARCH_PARAMS, severity="SEV-1")
+    assert [f["id"] for f in timeline["failures"]] == ["f-open-failure-04"]

@@ -29,7 +29,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 Values = list[str] | None
 
 
-def metrics_request(
+async def metrics_request(
     engine: EngineDep,
     start: Annotated[
         str | None,

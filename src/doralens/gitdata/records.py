@@ -11,22 +11,31 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, select
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, select, update
 
 from doralens.gitdata.leadtime import CommitLeadTime, DeploymentLeadTime, LeadTimeStatus
 from doralens.store.dialect import Backend, iter_chunks
 from doralens.store.schema import deployment_commits, deployment_lead_times, deployments
 
 _CHUNK = 500
+# The copy of a record kept on its deployment's row, for metric counts read from an index (see schema.py).
+_COPY = update(deployments).where(deployments.c.id == bindparam("b_id"))
+_NO_RECORD = {"lead_time_status": None, "lead_time_shipped": None, "lead_time_truncated": None}
 
 
 def delete_records(conn: Connection, deployment_ids: Iterable[str]) -> None:
     """Remove the stored lead time of these deployments, inside the caller's transaction."""
+    _delete(conn, deployment_ids, clear_copy=True)
+
+
+def _delete(conn: Connection, deployment_ids: Iterable[str], *, clear_copy: bool) -> None:
     ids = sorted(set(deployment_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         conn.execute(delete(deployment_commits).where(deployment_commits.c.deployment_id.in_(chunk)))
         conn.execute(delete(deployment_lead_times).where(deployment_lead_times.c.deployment_id.in_(chunk)))
+        if clear_copy:
+            conn.execute(update(deployments).where(deployments.c.id.in_(chunk)).values(**_NO_RECORD))
 
 
 def save_records(conn: Connection, records: Iterable[DeploymentLeadTime]) -> None:
@@ -58,10 +67,22 @@ def save_records(conn: Connection, records: Iterable[DeploymentLeadTime]) -> Non
         for r in given.values()
         for c in r.commits
     ]
-    delete_records(conn, given)
+    _delete(conn, given, clear_copy=False)  # each copy is overwritten below
     for table, rows in ((deployment_lead_times, summaries), (deployment_commits, commits)):
         for rows_chunk in iter_chunks(rows):
             conn.execute(table.insert(), rows_chunk)
+    # The flags are TRUE or NULL, and only for the measured records that lead time counts (see schema.py).
+    copies: list[dict[str, Any]] = [
+        {
+            "b_id": r.deployment_id,
+            "lead_time_status": r.status.value,
+            "lead_time_shipped": True if r.measured and r.commit_count else None,
+            "lead_time_truncated": True if r.measured and r.truncated else None,
+        }
+        for r in given.values()
+    ]
+    for rows_chunk in iter_chunks(copies, 2000):
+        conn.execute(_COPY, rows_chunk)
 
 
 def load_records(conn: Connection, condition: ColumnElement[bool]) -> dict[str, DeploymentLeadTime]:

@@ -64,7 +64,12 @@ def compute_metrics(
     # Deployment counts and (without percentile_cont) recovery times come from the same pass.
     by_samples = "failed_deployment_recovery_time" in wanted and not store.computes_percentiles
     counted = {"deployment_frequency", "change_failure_rate", "deployment_rework_rate"} & set(wanted)
-    days = store.deployment_days(scope, recoveries=by_samples) if counted or by_samples else []
+    lead_time = "change_lead_time" in wanted  # its counts come from the same pass
+    days = (
+        store.deployment_days(scope, recoveries=by_samples, lead_time=lead_time)
+        if counted or by_samples or lead_time
+        else []
+    )
     restore = recovery = None
     failure_days: list[FailureDay] = []
     if "time_to_restore" in wanted and store.computes_percentiles:
@@ -80,7 +85,7 @@ def compute_metrics(
     elif "failed_deployment_recovery_time" in wanted:
         recovery = summaries_from_aggregates(store.recovery_aggregates(scope, bucket_starts=starts), len(spans))
     counts = _counts(days, failure_days, spans)
-    lead = read_lead_times(store, request, spans) if "change_lead_time" in wanted else None
+    lead = read_lead_times(store, request, spans, days) if lead_time else None
     keys = set(counts) | set(restore or {}) | set(recovery or {}) | (lead.groups if lead else set())
     if request.group_by is None:
         keys = {None}
@@ -123,7 +128,7 @@ def _counts(
     starts = [b.start for b in spans]
     found: dict[str | None, _Counts] = {}
     for day in days:
-        count = found.setdefault(day.group, _empty(len(spans)))
+        count = found.get(day.group) or found.setdefault(day.group, _empty(len(spans)))
         index = max(0, bisect_right(starts, day.day * NS_PER_DAY) - 1)
         count.deployments[index] += day.deployments
         count.change_failures[index] += day.change_failures
@@ -131,7 +136,7 @@ def _counts(
         if day.deployments:
             count.days.add(day.day)
     for fday in failure_days:
-        count = found.setdefault(fday.group, _empty(len(spans)))
+        count = found.get(fday.group) or found.setdefault(fday.group, _empty(len(spans)))
         count.failures[max(0, bisect_right(starts, fday.day * NS_PER_DAY) - 1)] += fday.failures
     return found
 

@@ -80,6 +80,7 @@ def stored_verdicts(
             rework_failure_ids=v.rework_failure_ids,
             recovery_ns=recovery.duration if recovery else None,
             recovery_status=recovery.status.value if recovery else None,
+            has_git=d.git is not None,
         )
     return result
 

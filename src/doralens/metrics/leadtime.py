@@ -4,12 +4,13 @@ out and why, the tier, a series per bucket (by the deployment's ``finished_at``)
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from doralens.domain.buckets import Bucket, SeriesPoint, Window
+from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, Window
 from doralens.domain.events import Deployment
 from doralens.domain.stats import Distribution
 from doralens.domain.tiers import TierResult, classify_lead_time
@@ -20,7 +21,8 @@ from doralens.metrics.config import EngineConfig
 from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_samples
 from doralens.metrics.request import MetricsRequest
 from doralens.store.base import EventStore
-from doralens.store.leadtime_metrics import NO_GIT, PENDING, LeadTimeCount, SqlLeadTimeMetrics
+from doralens.store.leadtime_metrics import NO_GIT, OK, PENDING, SqlLeadTimeMetrics
+from doralens.store.records import DeploymentDay, LeadTimeDay
 
 MEASURED = ("ok", "orphaned")
 EXPLANATIONS = {
@@ -58,41 +60,67 @@ class LeadTimeResult:
     series: list[SeriesPoint[LeadTimePoint]] = field(default_factory=list)
 
 
+@dataclass
+class GroupCounts:
+    """One group's deployments as change lead time counts them: by status for the window, shipped per bucket."""
+
+    statuses: Counter[str]
+    shipped: list[int]  # measured deployments that shipped commits, per bucket
+    truncated: int = 0
+
+
 @dataclass(frozen=True)
 class LeadTimes:
     """Every group's lead-time samples and counts, from which one group's result is made."""
 
     summaries: dict[str | None, tuple[Summary, list[Summary | None]]]
-    counts: list[LeadTimeCount]
+    counts: dict[str | None, GroupCounts]
 
     @property
     def groups(self) -> set[str | None]:
         """The groups with any deployment in the window."""
-        return set(self.summaries) | {c.group for c in self.counts}
+        return set(self.summaries) | set(self.counts)
 
 
-def read_lead_times(store: EventStore, request: MetricsRequest, spans: list[Bucket]) -> LeadTimes:
-    """Read the question's lead-time samples and counts (refreshed by the caller)."""
+def read_lead_times(
+    store: EventStore, request: MetricsRequest, spans: list[Bucket], days: list[DeploymentDay]
+) -> LeadTimes:
+    """Read the question's lead-time samples and counts, given its ``deployment_days(lead_time=True)``."""
     reads = SqlLeadTimeMetrics(store.backend)
     scope, starts = request.scope(), [b.start for b in spans]
-    if reads.computes_percentiles:
-        summaries = summaries_from_aggregates(reads.lead_time_aggregates(scope, bucket_starts=starts), len(spans))
-    else:
-        summaries = summaries_from_samples(reads.lead_time_samples(scope), starts)
-    return LeadTimes(summaries, reads.lead_time_counts(scope, bucket_starts=starts))
+    counts: dict[str | None, GroupCounts] = {}
+    records: Counter[str | None] = Counter()
+    for day in days:
+        found = counts.get(day.group) or counts.setdefault(day.group, GroupCounts(Counter(), [0] * len(spans)))
+        lead = day.lead_time or LeadTimeDay(0, 0, 0, 0)
+        found.statuses[NO_GIT] += day.deployments - lead.records - lead.pending
+        found.statuses[PENDING] += lead.pending
+        found.shipped[max(0, bisect_right(starts, day.day * NS_PER_DAY) - 1)] += lead.shipped
+        found.truncated += lead.truncated
+        records[day.group] += lead.records
+    if sum(records.values()):
+        others: Counter[str | None] = Counter()
+        for group, status, n in reads.lead_time_statuses(scope):
+            counts[group].statuses[status] += n
+            others[group] += n
+        for group, n in records.items():
+            counts[group].statuses[OK] += n - others[group]
+    summaries: dict[str | None, tuple[Summary, list[Summary | None]]] = {}
+    if any(sum(c.shipped) for c in counts.values()):  # else there is no commit to read
+        if reads.computes_percentiles:
+            summaries = summaries_from_aggregates(reads.lead_time_aggregates(scope, bucket_starts=starts), len(spans))
+        else:
+            summaries = summaries_from_samples(reads.lead_time_samples(scope), starts)
+    return LeadTimes(summaries, counts)
 
 
 def lead_time_result(
     found: LeadTimes, group: str | None, request: MetricsRequest, spans: list[Bucket], config: EngineConfig
 ) -> LeadTimeResult:
     """One group's change lead time."""
-    counts = [c for c in found.counts if c.group == group]
-    statuses: Counter[str] = Counter()
-    shipped = [0] * len(spans)
-    for count in counts:
-        statuses[count.status] += count.deployments
-        if count.status in MEASURED:
-            shipped[count.bucket] += count.with_commits
+    counts = found.counts.get(group) or GroupCounts(Counter(), [0] * len(spans))
+    statuses = +counts.statuses  # without the statuses no deployment has
+    shipped = counts.shipped
     headline_summary, per_bucket = found.summaries.get(group) or (Summary.empty(), [None] * len(spans))
 
     def point(summary: Summary | None, deployments: int) -> LeadTimePoint:
@@ -104,7 +132,7 @@ def lead_time_result(
         headline=headline,
         statuses=dict(statuses),
         without_new_commits=measured - headline.deployments,
-        truncated=sum(c.truncated for c in counts if c.status in MEASURED),
+        truncated=counts.truncated,
         tier=classify_lead_time(headline.distribution.median, report_year=request.tier_year),
         series=[SeriesPoint(b.start, b.end, point(s, n)) for b, s, n in zip(spans, per_bucket, shipped, strict=True)],
     )

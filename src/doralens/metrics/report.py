@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from doralens.domain.buckets import SeriesPoint, Window
 from doralens.domain.metrics import TimeToRestore
@@ -38,10 +38,16 @@ def events_link(
     request: MetricsRequest, metric: MetricName, *, subset: str | None = None, span: Window | None = None
 ) -> str:
     """The drill-down URL listing the events behind one number."""
-    params = request.params(start=span.start if span else None, end=span.end if span else None)
+    window = span or request.window
+    # The filters are encoded once per question: a report holds a link per number and series point.
+    query = f"from={_moment(window.start)}&to={_moment(window.end)}{request.encoded_filters}"
     if subset is not None:
-        params.append(("subset", subset))
-    return f"{EVENTS_PATH.format(metric=metric)}?{urlencode(params)}"
+        query += f"&subset={quote_plus(subset)}"
+    return f"{EVENTS_PATH.format(metric=metric)}?{query}"
+
+
+def _moment(ns: int) -> str:
+    return quote_plus(format_rfc3339(ns))
 
 
 def seconds(ns: float | None) -> float | None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, get_args
+from urllib.parse import urlencode
 
 from doralens.domain.buckets import NS_PER_DAY, Interval, Window
 from doralens.domain.query import parse_query
@@ -114,6 +116,12 @@ class MetricsRequest:
         """The store scope of this question."""
         on_deployments, on_failures = self.filters.nodes()
         return MetricScope(self.window.start, self.window.end, on_deployments, on_failures, self.group_by)
+
+    @cached_property
+    def encoded_filters(self) -> str:
+        """The filters as query parameters, each preceded by ``&`` (empty without filters)."""
+        encoded = urlencode(self.filters.params())
+        return f"&{encoded}" if encoded else ""
 
     def params(self, *, start: int | None = None, end: int | None = None) -> list[tuple[str, str]]:
         """This question as query parameters (optionally over another window), for links."""

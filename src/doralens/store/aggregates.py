@@ -36,7 +36,7 @@ from doralens.store.days import (
 from doralens.store.dialect import Backend
 from doralens.store.percentiles import SqlPercentileStore
 from doralens.store.query_sql import EventKind
-from doralens.store.records import DaySamples, DeploymentDay, FailureDay, MetricScope, StreamFacets
+from doralens.store.records import DaySamples, DeploymentDay, FailureDay, LeadTimeDay, MetricScope, StreamFacets
 from doralens.store.schema import deployment_streams, deployments, failures
 from doralens.store.scopes import as_int, deployment_conditions, deployment_group, failure_conditions, failure_select
 
@@ -51,15 +51,18 @@ class SqlAggregateStore(SqlPercentileStore):
     def _day_by_day(self, scope: MetricScope, node: Any, kind: EventKind) -> bool:
         return self.backend.name == "sqlite" and scope.group_by is None and ranged(node, kind)
 
-    def deployment_days(self, scope: MetricScope, *, recoveries: bool = False) -> list[DeploymentDay]:
+    def deployment_days(
+        self, scope: MetricScope, *, recoveries: bool = False, lead_time: bool = False
+    ) -> list[DeploymentDay]:
         """Per group and UTC day: deployments, change failures, rework, and the change failures' recovery (with
-        the recovery times when ``recoveries``)."""
-        recovery, status = deployments.c.recovery_ns, deployments.c.recovery_status
-        counts = [
-            func.count(),
-            func.sum(cast(deployments.c.is_change_failure, Integer)),
-            func.sum(cast(deployments.c.is_rework, Integer)),
-        ]
+        the recovery times when ``recoveries``, what change lead time counts when ``lead_time``)."""
+        recovery, status, row = deployments.c.recovery_ns, deployments.c.recovery_status, deployments.c
+        counts = [func.count(), func.sum(cast(row.is_change_failure, Integer)), func.sum(cast(row.is_rework, Integer))]
+        if lead_time:
+            # The same pass over the index: COUNT() of columns that are TRUE or NULL is the cheapest aggregate.
+            pending = func.sum(as_int(row.lead_time_status.is_(None) & row.has_git))
+            counts += [func.count(row.lead_time_status), pending, func.count(row.lead_time_shipped)]
+            counts.append(func.count(row.lead_time_truncated))
         recovered = [func.count(recovery), func.sum(as_int(status == "not_recovered"))]
         recovered.append(func.sum(as_int(status == "inconsistent")))
         times = func.group_concat(recovery) if recoveries else None
@@ -154,6 +157,12 @@ class SqlAggregateStore(SqlPercentileStore):
             teams=tuple(sorted({r.team_key for r in rows if r.team_key})),
         )
 
+    def failure_severities(self) -> tuple[str, ...]:
+        """Every severity failures have been seen with (for filter choices), sorted."""
+        with self.backend.reader.connect() as conn:
+            found = conn.execute(select(failures.c.severity).where(failures.c.severity.is_not(None)).distinct())
+            return tuple(sorted(found.scalars()))
+
 
 def _day_groups(scope: MetricScope) -> list[ColumnElement[Any]]:
     # Grouping by a constant NULL too makes PostgreSQL misjudge the groups' memory and sort instead of hashing.
@@ -161,8 +170,9 @@ def _day_groups(scope: MetricScope) -> list[ColumnElement[Any]]:
 
 
 def _deployment_day(group: str | None, day: int, counts: list[int], recoveries: list[int]) -> DeploymentDay:
-    n, cf, rw, recovered, not_recovered, inconsistent = counts
-    return DeploymentDay(group, day, n, cf, rw, recovered, not_recovered, inconsistent, tuple(recoveries))
+    n, cf, rw, *lead, recovered, not_recovered, inconsistent = counts
+    lead_time = LeadTimeDay(*lead) if lead else None
+    return DeploymentDay(group, day, n, cf, rw, recovered, not_recovered, inconsistent, tuple(recoveries), lead_time)
 
 
 def _values(value: str | list[int] | None) -> list[int]:

@@ -4,15 +4,18 @@ and the deployments behind the numbers.
 A commit counts in the bucket of the deployment that shipped it (by ``finished_at``). Percentiles come from
 PostgreSQL's ``percentile_cont`` where it can (the aggregate query the other durations use), otherwise from the
 one sorted column. Deployments without a record are ``no_git`` (no sha sent) or ``pending`` (not computed yet).
+
+Every read here goes through the copy of the record on the deployment's row (``lead_time_*`` and ``has_git``, at
+the end of the metric indexes): counts come from the index alone (most of them from ``deployment_days``, in the
+pass that counts deployments), and only deployments that shipped commits are joined to their commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, func, literal, literal_column, select
 
 from doralens.domain.buckets import NS_PER_DAY
 from doralens.domain.events import Deployment
@@ -20,27 +23,24 @@ from doralens.store.dialect import Backend
 from doralens.store.percentiles import SqlPercentileStore, bucket_index
 from doralens.store.records import DaySamples, DurationAggregate, MetricScope
 from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
-from doralens.store.schema import deployment_commits, deployment_lead_times, deployments
+from doralens.store.schema import deployment_commits, deployments
 from doralens.store.scopes import deployment_conditions
 
 NO_GIT = "no_git"
 PENDING = "pending"
-
-
-@dataclass(frozen=True, slots=True)
-class LeadTimeCount:
-    """Deployments of one group, bucket and lead-time status; how many shipped commits, how many were truncated."""
-
-    group: str | None
-    bucket: int
-    status: str
-    deployments: int
-    with_commits: int
-    truncated: int
+OK = "ok"
 
 
 def _group(scope: MetricScope) -> ColumnElement[Any]:
     return (deployments.c[scope.group_by] if scope.group_by else literal(None)).label("grp")
+
+
+def _shipped_commits() -> Any:
+    """Deployments joined to the commits they shipped: measured ones that shipped any, by their row's copy."""
+    return deployments.join(
+        deployment_commits,
+        (deployment_commits.c.deployment_id == deployments.c.id) & deployments.c.lead_time_shipped.is_not(None),
+    )
 
 
 class SqlLeadTimeMetrics(SqlPercentileStore):
@@ -54,7 +54,7 @@ class SqlLeadTimeMetrics(SqlPercentileStore):
         day = (deployments.c.finished_at // literal(NS_PER_DAY)).label("day")
         stmt = (
             select(_group(scope), day, deployment_commits.c.lead_time)
-            .select_from(deployments.join(deployment_commits, deployment_commits.c.deployment_id == deployments.c.id))
+            .select_from(_shipped_commits())
             .where(*deployment_conditions(scope))
         )
         found: dict[tuple[str | None, int], list[int]] = {}
@@ -72,52 +72,33 @@ class SqlLeadTimeMetrics(SqlPercentileStore):
                 deployment_commits.c.lead_time.label("dur"),
                 literal(None).label("status"),
             )
-            .select_from(deployments.join(deployment_commits, deployment_commits.c.deployment_id == deployments.c.id))
+            .select_from(_shipped_commits())
             .where(*deployment_conditions(scope))
             .subquery()
         )
         return self._aggregates(inner)
 
-    def lead_time_counts(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[LeadTimeCount]:
-        """Deployments of the scope per group, bucket and lead-time status."""
-        record = deployment_lead_times.c
-        status = case(
-            (record.status.is_not(None), record.status),
-            (deployments.c.commit_sha.is_(None), literal(NO_GIT)),
-            else_=literal(PENDING),
+    def lead_time_statuses(self, scope: MetricScope) -> list[tuple[str | None, str, int]]:
+        """Deployments of the scope per group and lead-time status, for every status but ``ok``: the per-day
+        counts (``deployment_days``) give the records, so ``ok``, the usual one, is what the others leave."""
+        status = deployments.c.lead_time_status
+        stmt = (
+            select(_group(scope), status, func.count())
+            .where(*deployment_conditions(scope), status.is_not(None), status != literal(OK))
+            .group_by(*([literal_column("grp")] if scope.group_by else []), status)
         )
-        inner = (
-            select(
-                _group(scope),
-                bucket_index(deployments.c.finished_at, bucket_starts).label("bucket"),
-                status.label("status"),
-                case((record.commit_count > 0, 1), else_=0).label("shipped"),
-                case((record.truncated, 1), else_=0).label("cut"),
-            )
-            .select_from(deployments.outerjoin(deployment_lead_times, record.deployment_id == deployments.c.id))
-            .where(*deployment_conditions(scope))
-            .subquery()
-        )
-        stmt = select(
-            inner.c.grp, inner.c.bucket, inner.c.status, func.count(), func.sum(inner.c.shipped), func.sum(inner.c.cut)
-        ).group_by(inner.c.grp, inner.c.bucket, inner.c.status)
         with self.backend.reader.connect() as conn:
-            return [
-                LeadTimeCount(g, int(b), s, int(n), int(shipped or 0), int(cut or 0))
-                for g, b, s, n, shipped, cut in conn.execute(stmt)
-            ]
+            return [(g, s, int(n)) for g, s, n in conn.execute(stmt)]
 
     def lead_time_deployments(
         self, scope: MetricScope, *, statuses: Collection[str] | None, limit: int, offset: int
     ) -> list[Deployment]:
         """Deployments of the scope with a lead-time record (of ``statuses``, when given), newest first."""
-        record = deployment_lead_times.c
         conditions = deployment_conditions(scope)
-        if statuses is not None:
-            conditions.append(record.status.in_(sorted(statuses)))
+        status = deployments.c.lead_time_status
+        conditions.append(status.is_not(None) if statuses is None else status.in_(sorted(statuses)))
         stmt = (
             select(*DEPLOYMENT_COLUMNS)
-            .select_from(deployments.join(deployment_lead_times, record.deployment_id == deployments.c.id))
             .where(*conditions)
             .order_by(deployments.c.finished_at.desc(), deployments.c.id.desc())
             .limit(limit)

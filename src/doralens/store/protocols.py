@@ -78,7 +78,9 @@ class AggregateStore(Protocol):
     def computes_percentiles(self) -> bool:
         """True when the database computes ``percentile_cont`` itself."""
 
-    def deployment_days(self, scope: MetricScope, *, recoveries: bool = False) -> list[DeploymentDay]:
+    def deployment_days(
+        self, scope: MetricScope, *, recoveries: bool = False, lead_time: bool = False
+    ) -> list[DeploymentDay]:
         """Deployments, change failures, rework and the change failures' recovery per group and UTC day."""
 
     def failure_days(self, scope: MetricScope) -> list[FailureDay]:
@@ -98,6 +100,9 @@ class AggregateStore(Protocol):
 
     def stream_facets(self) -> StreamFacets:
         """The services, envs and teams deployments have been seen with, sorted."""
+
+    def failure_severities(self) -> tuple[str, ...]:
+        """The severities failures have been seen with, sorted."""
 
 
 class DrilldownStore(Protocol):

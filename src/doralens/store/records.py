@@ -29,6 +29,7 @@ class StoredVerdict:
     rework_failure_ids: tuple[str, ...] = NO_REASONS
     recovery_ns: int | None = None
     recovery_status: str | None = None
+    has_git: bool = False  # whether a commit sha was sent, kept for lead-time counts read from an index
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,17 @@ class DeploymentDay:
     not_recovered: int = 0
     inconsistent: int = 0
     recoveries: tuple[int, ...] = ()
+    lead_time: LeadTimeDay | None = None  # only when asked for
+
+
+@dataclass(frozen=True, slots=True)
+class LeadTimeDay:
+    """What change lead time counts of one day's deployments (from the copy of their records on their rows)."""
+
+    records: int  # deployments with a lead-time record, whatever its status
+    pending: int  # with git data, no record yet
+    shipped: int  # measured, and shipped at least one commit
+    truncated: int  # measured, range cut at the commit limit
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,6 +202,7 @@ def verdict_from(row: Row[Any]) -> StoredVerdict:
         rework_failure_ids=_split(row.rework_failure_ids),
         recovery_ns=row.recovery_ns,
         recovery_status=row.recovery_status,
+        has_git=bool(row.has_git),
     )
 
 
@@ -218,6 +219,7 @@ def verdict_columns(verdict: StoredVerdict) -> dict[str, Any]:
         "rework_failure_ids": _join(verdict.rework_failure_ids),
         "recovery_ns": verdict.recovery_ns,
         "recovery_status": verdict.recovery_status,
+        "has_git": verdict.has_git,
     }
 
 

@@ -51,6 +51,8 @@ DEPLOYMENT_METRIC_INDEXES: dict[str, tuple[str, ...]] = {
 }
 # Mostly NULL (only change failures have them), so cheap in an index, and they spare recovery reads the table.
 VERDICT_COLUMNS = ("is_change_failure", "is_rework", "recovery_ns", "recovery_status")
+# What change lead time counts per deployment (migration 0006), so its counts need neither the table nor a join.
+LEAD_TIME_COLUMNS = ("has_git", "lead_time_status", "lead_time_shipped", "lead_time_truncated")
 # Failure filters followed by started_at; finished_at appended so durations need no table access.
 FAILURE_METRIC_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_failures_started": ("started_at", "finished_at"),
@@ -92,7 +94,19 @@ deployments = Table(
     Column("rework_failure_ids", Text, nullable=True),  # the failures this was the first deployment during
     Column("recovery_ns", BigInteger, nullable=True),  # failed deployment recovery time, when measured
     Column("recovery_status", String(16), nullable=True),  # RecoveryStatus, for change failures only
-    *(Index(name, *columns, *VERDICT_COLUMNS) for name, columns in DEPLOYMENT_METRIC_INDEXES.items()),
+    # Whether a commit sha was sent (migration 0006), written like the verdict by the refresh of the stream.
+    Column("has_git", Boolean, nullable=False, server_default=false()),
+    # What change lead time counts of the deployment's lead-time record (deployment_lead_times), written and
+    # cleared with it. Status NULL without a record: "pending" with git data, "no git" without. The two flags are
+    # TRUE or NULL (never FALSE) so that COUNT() reads them: a measured deployment that shipped commits, and one
+    # whose range was cut at the commit limit.
+    Column("lead_time_status", String(16), nullable=True),
+    Column("lead_time_shipped", Boolean, nullable=True),
+    Column("lead_time_truncated", Boolean, nullable=True),
+    *(
+        Index(name, *columns, *VERDICT_COLUMNS, *LEAD_TIME_COLUMNS)
+        for name, columns in DEPLOYMENT_METRIC_INDEXES.items()
+    ),
     Index("ix_deployments_service_env_version", "service", "env", "version"),
     Index("ix_deployments_commit_sha", "commit_sha"),
     Index("ix_deployments_remediation", "remediation_deployment_id"),

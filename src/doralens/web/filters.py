@@ -1,8 +1,9 @@
 """A page's question in its URL: window, interval, tier year and filters, read the way the query API reads them.
 
 The parameters are the API's (``from``, ``to``, ``interval``, ``env``, ``service``, ``team``, ``repository``,
-``tag``, ``tier_year``), so a page's URL and the API call behind it say the same thing. A filter may repeat, and a
-value may list several alternatives separated by commas (what one text box of the filter form sends).
+``severity``, ``tag``, ``tier_year``), so a page's URL and the API call behind it say the same thing. A filter may
+repeat, and a value may list several alternatives separated by commas (what one text box of the filter form sends).
+Severity narrows the failure-based numbers only, as in the API.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from doralens.errors import ValidationFailed
 from doralens.metrics.config import EngineConfig
 from doralens.metrics.request import MetricsRequest, build_request
 
-FILTERS = ("env", "service", "team", "repository", "tag")
+FILTERS = ("env", "service", "team", "repository", "severity", "tag")
 DEFAULT_FROM = "90d"
 DEFAULT_INTERVAL = "week"
 RANGES = ("7d", "30d", "90d", "180d", "365d")
@@ -59,6 +60,7 @@ class PageQuery:
             service=values("service"),
             team=values("team"),
             repository=values("repository"),
+            severity=values("severity"),
             tag=values("tag"),
         )
 

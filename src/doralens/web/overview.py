@@ -1,7 +1,9 @@
 """The data of the overview page (and of a service's or team's page): one card and one series per metric.
 
 The numbers are ``report_json`` of ``compute_metrics``, exactly what ``GET /api/v1/metrics`` returns for the same
-question; the previous window of the same length is asked the same way, for the trend.
+question; the previous window of the same length is asked the same way, for the trend. The two are computed one
+after the other: on another thread the window before took longer, not shorter, since much of a computation is Python
+holding the GIL (measured on SQLite at a million deployments, two cores).
 """
 
 from __future__ import annotations

@@ -71,6 +71,7 @@ def environment() -> Environment:
         plotly_version=plotly_version,
         version=doralens.__version__,
         titles=present.TITLES,
+        flush="",  # where a streamed page ends its first part (see stream.py); nothing on other pages
     )
     return env
 

@@ -8,6 +8,7 @@ naming it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -16,29 +17,44 @@ from doralens.api.deps import EngineDep, StoreDep
 from doralens.api.errors import bad_request
 from doralens.errors import NotFound, ValidationFailed
 from doralens.metrics.config import EngineConfig
+from doralens.metrics.request import MetricsRequest
 from doralens.store.base import EventStore
 from doralens.web import compare, drilldown
 from doralens.web.auth import Viewer
+from doralens.web.choices import filter_choices
 from doralens.web.filters import INTERVALS, RANGES, PageQuery, page_query
 from doralens.web.overview import overview
 from doralens.web.render import page, wants_json
+from doralens.web.stream import streamed_page
 from doralens.web.timeline import timeline
 
 router = APIRouter(include_in_schema=False)
 
 
 def _context(store: EventStore, query: PageQuery, **extra: Any) -> dict[str, Any]:
-    return {"query": query, "facets": store.stream_facets(), "ranges": RANGES, "intervals": INTERVALS, **extra}
+    choices = filter_choices(store)
+    return {
+        "query": query,
+        "facets": choices.facets,
+        "severities": choices.severities,
+        "ranges": RANGES,
+        "intervals": INTERVALS,
+        **extra,
+    }
+
+
+def _invalid(request: Request, exc: ValidationFailed, context: dict[str, Any]) -> Response:
+    if wants_json(request):
+        return bad_request(exc)
+    problems = [{"pointer": p.pointer, "detail": p.detail} for p in exc.problems]
+    return page(request, "error.html", {"errors": problems}, context, status=400)
 
 
 def _answer(request: Request, template: str, build: Callable[[], dict[str, Any]], context: dict[str, Any]) -> Response:
     try:
         data = build()
     except ValidationFailed as exc:
-        if wants_json(request):
-            return bad_request(exc)
-        problems = [{"pointer": p.pointer, "detail": p.detail} for p in exc.problems]
-        return page(request, "error.html", {"errors": problems}, context, status=400)
+        return _invalid(request, exc, context)
     except NotFound:
         if wants_json(request):
             raise
@@ -46,19 +62,37 @@ def _answer(request: Request, template: str, build: Callable[[], dict[str, Any]]
     return page(request, template, data, context)
 
 
+def _charted(
+    request: Request,
+    template: str,
+    ask: Callable[[], MetricsRequest],
+    build: Callable[[MetricsRequest], dict[str, Any]],
+    context: dict[str, Any],
+) -> Response:
+    """A page with charts: its question checked first (a bad one is a 400), then the page streamed so its head, and
+    plotly.js with it, reach the browser while the data is computed; the JSON twin is answered whole."""
+    try:
+        question = ask()
+    except ValidationFailed as exc:
+        return _invalid(request, exc, context)
+    if wants_json(request):
+        return _answer(request, template, lambda: build(question), context)
+    return streamed_page(request, template, lambda: build(question), context)
+
+
 def _scoped(
     request: Request, store: EventStore, engine: EngineConfig, template: str, *, kind: str, **fixed: str
 ) -> Response:
     query = page_query(request.query_params)
 
-    def build() -> dict[str, Any]:
-        question = query.question(engine, **fixed)
+    def build(question: MetricsRequest) -> dict[str, Any]:
         data = overview(store=store, engine=engine, request=question, filtered=query.filtered or bool(fixed))
         if fixed:
             data["timeline"] = timeline(store=store, engine=engine, request=question)
         return {"page": kind, **fixed, **data}
 
-    return _answer(request, template, build, _context(store, query, kind=kind, fixed=fixed))
+    ask = partial(query.question, engine, **fixed)
+    return _charted(request, template, ask, build, _context(store, query, kind=kind, fixed=fixed))
 
 
 @router.get("/")
@@ -150,7 +184,8 @@ def timeline_page(_: Viewer, request: Request, store: StoreDep, engine: EngineDe
     """Deployments and failures of the window on one axis, with failed deployments and their remediation."""
     query = page_query(request.query_params)
 
-    def build() -> dict[str, Any]:
-        return {"page": "timeline", **timeline(store=store, engine=engine, request=query.question(engine))}
+    def build(question: MetricsRequest) -> dict[str, Any]:
+        return {"page": "timeline", **timeline(store=store, engine=engine, request=question)}
 
-    return _answer(request, "timeline.html", build, _context(store, query, kind="timeline"))
+    context = _context(store, query, kind="timeline")
+    return _charted(request, "timeline.html", partial(query.question, engine), build, context)

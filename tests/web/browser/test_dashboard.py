@@ -85,6 +85,24 @@ def test_filters_go_into_the_url_and_change_the_numbers(laptop: Visit, live: Liv
     laptop.shot("overview-filtered")
 
 
+def test_severity_filter_changes_the_failure_numbers_to_the_api_ones(laptop: Visit, live: LiveServer) -> None:
+    laptop.open(f"/?{QUERY}", charts=True)
+    offered = laptop.page.eval_on_selector_all("#f-severity option", "options => options.map(o => o.value)")
+    assert offered[0] == ""  # any
+    assert "SEV-3" in offered  # one the demo's failures carry
+    laptop.page.get_by_label("Severity").select_option("SEV-3")
+    laptop.page.get_by_role("button", name="Apply").click()
+    laptop.page.wait_for_url("**severity=SEV-3**")
+    laptop.page.wait_for_function("document.documentElement.dataset.charts === 'drawn'")
+    assert parse_qs(urlsplit(laptop.page.url).query)["severity"] == ["SEV-3"]
+    assert laptop.page.get_by_label("Severity").input_value() == "SEV-3"
+    expected = api(live, "/api/v1/metrics", **WINDOW, severity="SEV-3")["metrics"]
+    everything = api(live, "/api/v1/metrics", **WINDOW)["metrics"]
+    assert 0 < expected["time_to_restore"]["n"] < everything["time_to_restore"]["n"]
+    _assert_cards_match(_cards(laptop), expected)
+    laptop.shot("overview-severity")
+
+
 def test_drill_down_from_a_number_to_a_deployment_and_its_remediation(laptop: Visit, live: LiveServer) -> None:
     laptop.open(f"/?{QUERY}", charts=True)
     laptop.page.locator("section.card[data-metric=change_failure_rate] .number").click()

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from doralens.api.body import read_body
-from doralens.api.deps import get_settings
+from doralens.api.deps import app_settings
 from doralens.config import Settings
 from doralens.domain.events import Failure
 from doralens.integrations.common import Mapped, Rules
@@ -24,7 +24,7 @@ log = logging.getLogger("doralens.webhooks")
 
 async def get_raw_body(request: Request) -> bytes:
     """The body as sent (after Content-Encoding), within the size limit: signatures are computed over it."""
-    return await read_body(request, limit=get_settings(request).max_body_bytes)
+    return await read_body(request, limit=app_settings(request).max_body_bytes)
 
 
 RawBody = Annotated[bytes, Depends(get_raw_body)]

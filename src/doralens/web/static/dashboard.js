@@ -3,48 +3,61 @@
 (function () {
   "use strict";
 
-  function css(name) {
-    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  }
+  var root = document.documentElement;
 
   function readJson(id) {
     var node = document.getElementById(id);
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  function layout(extra) {
-    var fg = css("--fg"), line = css("--line");
+  // Colours are read once, before anything is drawn: a computed-style read after plotly has changed the document
+  // makes the browser recompute style first, once per read.
+  function theme() {
+    var style = getComputedStyle(root);
+    var found = {};
+    ["fg", "line", "link", "muted", "good", "bad", "medium"].forEach(function (name) {
+      found[name] = style.getPropertyValue("--" + name).trim();
+    });
+    return found;
+  }
+
+  function layout(colors, extra) {
+    var axis = { gridcolor: colors.line, linecolor: colors.line, zeroline: false, fixedrange: true };
     var base = {
       margin: { l: 56, r: 12, t: 8, b: 36 },
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
-      font: { color: fg, family: "system-ui, sans-serif", size: 12 },
-      xaxis: { type: "date", gridcolor: line, linecolor: line, zeroline: false },
-      yaxis: { gridcolor: line, linecolor: line, zeroline: false, rangemode: "tozero" },
+      font: { color: colors.fg, family: "system-ui, sans-serif", size: 12 },
+      xaxis: Object.assign({ type: "date" }, axis),
+      yaxis: Object.assign({ rangemode: "tozero" }, axis),
       showlegend: false,
-      hovermode: "closest"
+      hovermode: "closest",
+      dragmode: false,
+      autosize: false
     };
     return Object.assign(base, extra || {});
   }
 
-  // Sizes are given, not measured by plotly (its autosize costs more than drawing); a resize redraws at the new width.
-  var CONFIG = { displayModeBar: false };
+  // Nothing to zoom or pan (a point opens its events instead), so plotly draws no mode bar and no drag layers.
+  var CONFIG = { displayModeBar: false, doubleClick: false, showTips: false, scrollZoom: false };
   var drawn = [];
 
-  function sized(id, look) {
-    var el = document.getElementById(id);
-    look.autosize = false;
-    look.width = el.clientWidth;
-    look.height = look.height || el.clientHeight || 220;
-    drawn.push(el);
-    return el;
+  // Sizes are given, not measured by plotly (its autosize costs more than drawing). Every box is measured before
+  // the first chart is drawn, so the browser lays the page out once instead of once per chart.
+  function measure(plans) {
+    plans.forEach(function (plan) {
+      plan.el = document.getElementById(plan.id);
+      plan.layout.width = plan.el.clientWidth;
+      plan.layout.height = plan.layout.height || plan.el.clientHeight || 220;
+    });
   }
 
   var resizing = null;
   window.addEventListener("resize", function () {
     clearTimeout(resizing);
     resizing = setTimeout(function () {
-      drawn.forEach(function (el) { Plotly.relayout(el, { width: el.clientWidth }); });
+      var widths = drawn.map(function (el) { return el.clientWidth; });
+      drawn.forEach(function (el, i) { Plotly.relayout(el, { width: widths[i] }); });
     }, 150);
   });
 
@@ -55,8 +68,8 @@
     });
   }
 
-  function metricChart(chart) {
-    var color = css("--link");
+  // A plan is what one chart needs: its element's id, traces and layout; nothing touches the document yet.
+  function metricPlan(chart, colors) {
     var y = chart.y;
     var axis = {};
     if (chart.unit === "seconds") {
@@ -69,22 +82,21 @@
     var trace = {
       x: chart.x, y: y, text: chart.text, customdata: chart.links,
       hovertemplate: "%{x|%Y-%m-%d}: %{text}<extra></extra>",
-      marker: { color: color }, line: { color: color, width: 2 }
+      marker: { color: colors.link }, line: { color: colors.link, width: 2 }
     };
     if (chart.kind === "bar") { trace.type = "bar"; trace.textposition = "none"; } else { trace.type = "scatter"; trace.mode = "lines+markers"; trace.connectgaps = false; }
-    var look = layout();
+    var look = layout(colors);
     look.yaxis = Object.assign(look.yaxis, axis);
     if (chart.y.every(function (v) { return v === null; })) {
       look.annotations = [{ text: "Nothing to draw: too few samples in every bucket", showarrow: false,
-        xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: css("--muted") } }];
+        xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: colors.muted } }];
     }
-    return Plotly.newPlot(sized(chart.id, look), [trace], look, CONFIG).then(follow);
+    return { id: chart.id, traces: [trace], layout: look };
   }
 
-  function timelineChart(data) {
-    var good = css("--good"), bad = css("--bad"), medium = css("--medium"), link = css("--link");
+  function timelinePlan(data, colors) {
     var traces = [];
-    var fail = { type: "scatter", mode: "lines", x: [], y: [], customdata: [], text: [], line: { color: bad, width: 8 },
+    var fail = { type: "scatter", mode: "lines", x: [], y: [], customdata: [], text: [], line: { color: colors.bad, width: 8 },
       hovertemplate: "%{text}<extra></extra>", name: "failure" };
     data.failures.forEach(function (f) {
       f.services.forEach(function (service) {
@@ -95,7 +107,7 @@
       });
     });
     traces.push(fail);
-    var recovery = { type: "scatter", mode: "lines", x: [], y: [], line: { color: bad, width: 2, dash: "dot" },
+    var recovery = { type: "scatter", mode: "lines", x: [], y: [], line: { color: colors.bad, width: 2, dash: "dot" },
       hoverinfo: "skip", name: "recovery" };
     var kinds = { ok: [], rework: [], failed: [] };
     data.deployments.forEach(function (d) {
@@ -106,7 +118,7 @@
       }
     });
     traces.push(recovery);
-    var looks = { ok: [good, "circle", 9], rework: [medium, "diamond", 10], failed: [bad, "x", 12] };
+    var looks = { ok: [colors.good, "circle", 9], rework: [colors.medium, "diamond", 10], failed: [colors.bad, "x", 12] };
     var names = { ok: "deployment", rework: "rework", failed: "change failure" };
     Object.keys(kinds).forEach(function (kind) {
       var items = kinds[kind];
@@ -118,7 +130,7 @@
         text: items.map(function (d) {
           return "deployment " + (d.version || d.id) + (kind === "failed" ? " (change failure: " + d.reasons.join(", ") + ")" : "");
         }),
-        marker: { color: looks[kind][0], symbol: looks[kind][1], size: looks[kind][2], line: { color: link, width: 0 } },
+        marker: { color: looks[kind][0], symbol: looks[kind][1], size: looks[kind][2], line: { color: colors.link, width: 0 } },
         hovertemplate: "%{x|%Y-%m-%d %H:%M}: %{text}<extra></extra>"
       });
     });
@@ -126,27 +138,54 @@
     data.deployments.forEach(function (d) { rows[d.service] = true; });
     data.failures.forEach(function (f) { f.services.forEach(function (s) { rows[s] = true; }); });
     var height = Math.max(220, 34 * Object.keys(rows).length + 110);
-    document.getElementById("chart-timeline").style.height = height + "px";
-    var look = layout({ margin: { l: 100, r: 12, t: 8, b: 36 }, height: height, showlegend: true,
+    var look = layout(colors, { margin: { l: 100, r: 12, t: 8, b: 36 }, height: height, showlegend: true,
       legend: { orientation: "h", y: -0.15 } });
-    look.yaxis = { type: "category", gridcolor: css("--line"), automargin: true };
-    return Plotly.newPlot(sized("chart-timeline", look), traces, look, CONFIG).then(follow);
+    look.yaxis = { type: "category", gridcolor: colors.line, automargin: true, fixedrange: true };
+    return { id: "chart-timeline", traces: traces, layout: look, height: height };
+  }
+
+  // "drawn" is set once the frame showing every chart has been produced: plotly's promises settle when the SVG is
+  // in the document, before the browser has laid it out and painted it.
+  function afterNextFrame(done) {
+    requestAnimationFrame(function () { setTimeout(done, 0); });
   }
 
   function draw() {
-    var root = document.documentElement;
     if (typeof Plotly === "undefined") { root.dataset.charts = "unavailable"; return; }
     root.dataset.chartsStartMs = String(Math.round(performance.now()));
-    var pending = [];
-    (readJson("charts-data") || []).forEach(function (chart) { pending.push(metricChart(chart)); });
+    var colors = theme();
+    var plans = (readJson("charts-data") || []).map(function (chart) { return metricPlan(chart, colors); });
     var timeline = readJson("timeline-data");
-    if (timeline) { pending.push(timelineChart(timeline)); }
+    if (timeline) {
+      var plan = timelinePlan(timeline, colors);
+      document.getElementById(plan.id).style.height = plan.height + "px";
+      plans.push(plan);
+    }
+    measure(plans);
+    var pending = plans.map(function (plan) {
+      drawn.push(plan.el);
+      return Plotly.newPlot(plan.el, plan.traces, plan.layout, CONFIG).then(follow);
+    });
     Promise.all(pending).then(function () {
-      root.dataset.chartCount = String(pending.length);
-      root.dataset.chartsMs = String(Math.round(performance.now()));
-      root.dataset.charts = "drawn";
+      afterNextFrame(function () {
+        root.dataset.chartCount = String(pending.length);
+        root.dataset.chartsMs = String(Math.round(performance.now()));
+        root.dataset.charts = "drawn";
+      });
     }, function () { root.dataset.charts = "failed"; });
   }
 
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
+  // plotly.js loads asynchronously, often while the server is still computing the page's data: draw once both the
+  // document and plotly are there, whichever comes last.
+  function start() {
+    if (typeof Plotly !== "undefined") { draw(); return; }
+    var script = document.getElementById("plotly-js");
+    if (!script) { root.dataset.charts = "unavailable"; return; }
+    script.addEventListener("load", draw);
+  }
+  window.addEventListener("load", function () {
+    if (typeof Plotly === "undefined") { root.dataset.charts = "unavailable"; }
+  });
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
