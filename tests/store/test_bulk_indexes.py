@@ -16,18 +16,8 @@ from doralens.store.sql import SqlEventStore
 from doralens.transfer import importer
 from doralens.transfer.importer import ImportOptions, run_import
 from tests.builders import deployment_body
+from tests.indexes import index_definitions
 from tests.transfer.events import sample_bodies, write_ndjson
-
-
-def _definitions(store: SqlEventStore) -> list[tuple[Any, ...]]:
-    """Every index of the database with its full definition."""
-    sql = (
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
-        if store.backend.name == "sqlite"
-        else "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"
-    )
-    with store.backend.reader.connect() as conn:
-        return [tuple(row) for row in conn.execute(text(sql))]
 
 
 def _present(conn: Connection, store: SqlEventStore, name: str) -> bool:
@@ -63,13 +53,13 @@ def _spy_on_rebuild(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_large_import_leaves_the_indexes_the_schema_defines(
     store: SqlEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = _definitions(store)
+    before = index_definitions(store)
     rebuilt = _spy_on_rebuild(monkeypatch)
     report = run_import(store.backend, write_ndjson(tmp_path / "e.ndjson", sample_bodies()), ImportOptions())
     assert report.written
     assert {"ix_deployments_finished", "ix_deployment_tags_key_value", "ix_failures_started"} <= set(rebuilt)
     assert "ix_deployments_remediation" not in rebuilt  # the import reads through it
-    assert _definitions(store) == before
+    assert index_definitions(store) == before
     assert store.count_events() == (4, 3)
 
 
@@ -77,7 +67,7 @@ def test_a_large_import_leaves_the_indexes_the_schema_defines(
 def test_a_failure_after_the_indexes_were_set_aside_leaves_nothing_and_the_indexes(
     store: SqlEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = _definitions(store)
+    before = index_definitions(store)
     real = importer.write_batch
     calls: list[bool] = []
 
@@ -92,14 +82,14 @@ def test_a_failure_after_the_indexes_were_set_aside_leaves_nothing_and_the_index
         run_import(store.backend, write_ndjson(tmp_path / "e.ndjson", sample_bodies()), ImportOptions(batch_size=2))
     assert calls == [True, False, False]  # dropped after the first batch, gone when the import failed
     assert store.count_events() == (0, 0)
-    assert _definitions(store) == before
+    assert index_definitions(store) == before
 
 
 @pytest.mark.usefixtures("always_defer")
 def test_a_rejected_line_after_the_indexes_were_set_aside_leaves_nothing_and_the_indexes(
     store: SqlEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = _definitions(store)
+    before = index_definitions(store)
     bodies: list[Any] = sample_bodies()
     bodies[-1]["data"]["attributes"]["started_at"] = "later"
     rebuilt = _spy_on_rebuild(monkeypatch)
@@ -107,7 +97,7 @@ def test_a_rejected_line_after_the_indexes_were_set_aside_leaves_nothing_and_the
     assert (report.written, report.rejected) == (False, 1)
     assert rebuilt == []  # refused before the rebuild: the rollback restored them
     assert store.count_events() == (0, 0)
-    assert _definitions(store) == before
+    assert index_definitions(store) == before
 
 
 def test_indexes_are_set_aside_only_once_an_import_is_large_next_to_the_table(

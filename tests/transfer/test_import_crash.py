@@ -10,9 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from sqlalchemy import text
-
 from doralens.store.sql import SqlEventStore
+from tests.indexes import index_definitions
 from tests.transfer.events import sample_bodies, write_ndjson
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -38,20 +37,10 @@ CHILD = textwrap.dedent(
 )
 
 
-def _index_definitions(store: SqlEventStore) -> list[tuple[object, ...]]:
-    sql = (
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
-        if store.backend.name == "sqlite"
-        else "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"
-    )
-    with store.backend.reader.connect() as conn:
-        return [tuple(row) for row in conn.execute(text(sql))]
-
-
 def test_an_import_killed_before_its_commit_leaves_nothing_and_every_index(
     store: SqlEventStore, database_url: str, tmp_path: Path
 ) -> None:
-    before = _index_definitions(store)
+    before = index_definitions(store)
     path = write_ndjson(tmp_path / "e.ndjson", sample_bodies())
     env = {**os.environ, "DORALENS_DATABASE_URL": database_url, "PYTHONPATH": str(SRC)}
     command = [sys.executable, "-c", CHILD, str(path)]
@@ -66,4 +55,4 @@ def test_an_import_killed_before_its_commit_leaves_nothing_and_every_index(
         assert child.wait(timeout=60) == -signal.SIGKILL
     store.backend.dispose()  # a fresh connection sees the database as another process finds it after the crash
     assert store.count_events() == (0, 0)
-    assert _index_definitions(store) == before
+    assert index_definitions(store) == before

@@ -19,7 +19,7 @@ from doralens.domain.buckets import NS_PER_DAY, Interval, Window
 from doralens.domain.query import parse_query
 from doralens.domain.query_ast import And, Field, MatchAll, Node, Or, Pattern, TagTerm, Term
 from doralens.domain.tiers import REPORT_YEARS
-from doralens.domain.timestamps import TimestampError, format_rfc3339, parse_moment
+from doralens.domain.timestamps import TimestampError, parse_moment
 from doralens.errors import QuerySyntaxError, ValidationFailed
 from doralens.store.records import GROUP_BYS, GroupBy, MetricScope
 
@@ -122,14 +122,6 @@ class MetricsRequest:
         """The filters as query parameters, each preceded by ``&`` (empty without filters)."""
         encoded = urlencode(self.filters.params())
         return f"&{encoded}" if encoded else ""
-
-    def params(self, *, start: int | None = None, end: int | None = None) -> list[tuple[str, str]]:
-        """This question as query parameters (optionally over another window), for links."""
-        return [
-            ("from", format_rfc3339(self.window.start if start is None else start)),
-            ("to", format_rfc3339(self.window.end if end is None else end)),
-            *self.filters.params(),
-        ]
 
 
 def _moment(text: str | None, name: str, now: int) -> int | None:
