@@ -12,6 +12,7 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
@@ -122,7 +123,7 @@ def _walk(
 ) -> tuple[_Batch, set[str]]:
     """Replay the batch in order against what is stored; return what to write and the ids stored before."""
     ids = list(dict.fromkeys(d.id for d, _ in items))
-    stored, naming = _load(conn, backend, ids)
+    stored, naming = _load(conn, backend, sorted(ids))  # in key order, as the rows are written
     in_batch = set(ids)
     fixes = {m.remediation.deployment_id for _, m in items if m and m.remediation and m.remediation.deployment_id}
     fixes.update(s.fix for s in stored.values() if s.fix)
@@ -192,16 +193,19 @@ def write_deployments(
             updates.append((*values, now))
         else:
             marked_updates.append((*values, now, *mark_values))
+    # New rows go in key order (ids are unique in a batch): each insert lands next to the previous one in the
+    # primary key's index, and each tag's check of its deployment reads the page the previous one read.
+    new_rows.sort(key=itemgetter(0))
     insert_rows(conn, backend, "deployments", INSERT_COLUMNS, new_rows)
     update = EVENT_COLUMNS[1:]
     upsert_rows(conn, backend, "deployments", (*EVENT_COLUMNS, "received_at"), ["id"], updates, update=update)
     upsert_rows(conn, backend, "deployments", INSERT_COLUMNS, ["id"], marked_updates, update=(*update, *MARK_COLUMNS))
     delete_where_in(conn, backend, "deployment_tags", "deployment_id", sorted(stored))
-    tags = [
+    tags = sorted(
         (deployment_id, key, value)
         for deployment_id, deployment in batch.final.items()
         for key, value in tag_rows(deployment.custom_tags)
-    ]
+    )
     insert_rows(conn, backend, "deployment_tags", ("deployment_id", "key", "value"), tags)
     upsert_rows(
         conn,

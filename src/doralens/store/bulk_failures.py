@@ -7,6 +7,7 @@ statements. Failures without an id are matched by env, subject and start one at 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
@@ -80,7 +81,7 @@ def write_failures(conn: Connection, backend: Backend, items: Sequence[Failure],
     if not items:
         return
     ids = list(dict.fromkeys(f.id for f in items))
-    existing = [row[0] for row in select_in(conn, backend, 'SELECT "id" FROM failures WHERE "id" IN (…)', ids)]
+    existing = [row[0] for row in select_in(conn, backend, 'SELECT "id" FROM failures WHERE "id" IN (…)', sorted(ids))]
     stored = load_failures(conn, existing) if existing else {}
     stored_ids = sorted(stored)
     overrides = _override_streams(conn, backend, stored_ids)
@@ -122,16 +123,19 @@ def write_failures(conn: Connection, backend: Backend, items: Sequence[Failure],
                 held_by.setdefault(failure.id, set()).add(key)
         current[failure.id] = merged
     final = {failure_id: current[failure_id] for failure_id in ids}
-    new_rows = [(*_values(f, now), now + i) for i, f in enumerate(final.values()) if f.id not in stored]
+    # In key order, as deployments (see bulk.write_deployments).
+    new_rows = sorted(
+        ((*_values(f, now), now + i) for i, f in enumerate(final.values()) if f.id not in stored), key=itemgetter(0)
+    )
     insert_rows(conn, backend, "failures", (*EVENT_COLUMNS, "received_at"), new_rows)
     updates = [(*_values(f, now), now) for f in final.values() if f.id in stored]
     upsert_rows(conn, backend, "failures", (*EVENT_COLUMNS, "received_at"), ["id"], updates, update=EVENT_COLUMNS[1:])
     for table in ("failure_services", "failure_tags", "failure_match_keys"):
         delete_where_in(conn, backend, table, "failure_id", stored_ids)
-    services = [(f.id, service) for f in final.values() for service in f.services]
+    services = sorted((f.id, service) for f in final.values() for service in f.services)
     insert_rows(conn, backend, "failure_services", ("failure_id", "service"), services)
-    tags = [(f.id, key, value) for f in final.values() for key, value in tag_rows(f.custom_tags)]
+    tags = sorted((f.id, key, value) for f in final.values() for key, value in tag_rows(f.custom_tags))
     insert_rows(conn, backend, "failure_tags", ("failure_id", "key", "value"), tags)
-    keys = [(*key, owner) for key, owner in holders.items() if owner in final]
+    keys = sorted((*key, owner) for key, owner in holders.items() if owner in final)
     upsert_rows(conn, backend, "failure_match_keys", KEY_COLUMNS, KEY_COLUMNS[:3], keys)
     mark_streams_dirty(conn, backend, touched)
