@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
-
-from fastapi import Request
+from typing import TYPE_CHECKING, Any
 
 from doralens.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+if TYPE_CHECKING:  # only annotated: parsing a line of an import file needs no web framework
+    from fastapi import Request
 
 _JSON_TYPES = ("application/json", "text/json")
 

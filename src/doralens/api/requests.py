@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
-from doralens.api.schemas import EventId, Name, Strict, problems_from
-from doralens.domain.events import REMEDIATION_TYPES, ChangeFailureMark, Remediation
+from doralens.api.remediation import RemediationIn, remediation_from
+from doralens.api.schemas import Name, Strict, problems_from
+from doralens.domain.events import ChangeFailureMark
 from doralens.domain.timestamps import TimestampError, parse_rfc3339, to_nanoseconds
 from doralens.errors import ValidationFailed
 from doralens.store.listing import MAX_LIMIT, ListSpec, make_list_spec
@@ -40,14 +41,6 @@ class ListRequest(Strict):
     """Body of ``POST /api/v2/dora/deployments`` and ``/failures``."""
 
     data: _ListData
-
-
-class RemediationIn(Strict):
-    """What fixed the deployment: ``type`` and exactly one of ``id`` and ``version``."""
-
-    type: str
-    id: EventId | None = None
-    version: Name | None = None
 
 
 class PatchAttributes(Strict):
@@ -120,20 +113,6 @@ def parse_list(body: Any, kind: EventKind) -> ListSpec:
         limit=attrs.limit,
         sort=attrs.sort,
     )
-
-
-def remediation_from(value: RemediationIn | None) -> Remediation | None:
-    """Check a remediation as PATCH takes it: a known ``type`` and exactly one of ``id`` and ``version``."""
-    if value is None:
-        return None
-    if value.type not in REMEDIATION_TYPES:
-        raise ValidationFailed.at(
-            "/data/attributes/remediation/type", f'attribute "type" must be one of "{" ".join(REMEDIATION_TYPES)}"'
-        )
-    if (value.id is None) == (value.version is None):
-        raise ValidationFailed.at("/data/attributes/remediation", "exactly one of id and version is required")
-    kind: Literal["rollback", "rollforward"] = "rollback" if value.type == "rollback" else "rollforward"
-    return Remediation(type=kind, deployment_id=value.id, version=value.version)
 
 
 def parse_patch(body: Any, *, set_by: str) -> tuple[str | None, ChangeFailureMark]:

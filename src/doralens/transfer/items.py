@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from doralens.api.requests import RemediationIn, remediation_from
+from doralens.api.remediation import RemediationIn, remediation_from
 from doralens.api.schemas import Name, Strict, Timestamp, parse_deployment, parse_failure, problems_from
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure
 from doralens.errors import ValidationFailed
