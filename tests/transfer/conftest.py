@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from doralens.store import bulk_indexes
 from doralens.store.schema import metadata
 from doralens.store.sql import SqlEventStore
+from doralens.transfer import child
 
 # Columns that record when a row was written, not what it says.
 _WRITE_TIMES = {"received_at", "updated_at", "token"}
@@ -41,4 +42,11 @@ def index_policy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if request.param == "indexes set aside":
         monkeypatch.setattr(bulk_indexes, "MIN_ROWS", 0)
         monkeypatch.setattr(bulk_indexes, "SHARE_OF_STORED", 0)
+    return str(request.param)
+
+
+@pytest.fixture(params=["read in this process", "read in a child process"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Imports whose file this process reads (a small file), and imports whose file a child process reads."""
+    monkeypatch.setattr(child, "MIN_BYTES", 0 if request.param == "read in a child process" else 2**62)
     return str(request.param)

@@ -19,6 +19,8 @@ from tests.metrics.scenario import scenario_deployments, scenario_failures
 from tests.transfer.conftest import clear, dump
 from tests.transfer.events import sample_bodies, write_ndjson
 
+pytestmark = pytest.mark.usefixtures("reading")
+
 
 def _import(store: SqlEventStore, path: Path, **options: Any) -> Any:
     return run_import(store.backend, path, ImportOptions(**options))

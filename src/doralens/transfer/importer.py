@@ -11,108 +11,35 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Protocol
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure
-from doralens.errors import FieldProblem, ValidationFailed
 from doralens.store.bulk import write_deployments
 from doralens.store.bulk_failures import write_failures
 from doralens.store.bulk_indexes import IndexDeferral
 from doralens.store.dialect import Backend
 from doralens.store.failures_sql import record_failure_in
-from doralens.transfer.csvrows import column_problems, read_rows
-from doralens.transfer.items import Item, Kind, parse_item
-from doralens.transfer.ndjson import read_lines
+from doralens.transfer import child
+from doralens.transfer.items import Item
+from doralens.transfer.reading import (
+    Counted,
+    Format,
+    ImportOptions,
+    ImportReport,
+    Rejected,
+    collect_per_batch,
+    count,
+    read_batches,
+    read_items,
+)
+from doralens.transfer.reading import detect_format as detect_format
 
-Format = Literal["ndjson", "csv"]
+__all__ = ["Format", "ImportOptions", "ImportReport", "Progress", "Rejected", "detect_format", "run_import"]
+
 Progress = Callable[[str, int], None]  # phase ("check" or "import"), bytes of the file read so far
-MAX_REPORTED = 100
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A line that was not imported, and why (one problem per field)."""
-
-    line: int
-    problems: tuple[FieldProblem, ...]
-
-
-@dataclass
-class ImportReport:
-    """What an import read, wrote and rejected (the first ``MAX_REPORTED`` rejected lines in detail)."""
-
-    deployments: int = 0
-    failures: int = 0
-    rejected: int = 0
-    rejections: list[Rejected] = field(default_factory=list)
-    written: bool = False
-
-    def reject(self, rejected: Rejected) -> None:
-        """Count a rejected line, keeping its details while there are few."""
-        self.rejected += 1
-        if len(self.rejections) < MAX_REPORTED:
-            self.rejections.append(rejected)
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """How to read and write: the kind when the file does not say, and the semantics' switches."""
-
-    format: Format = "ndjson"
-    kind: Kind | None = None
-    skip_invalid: bool = False
-    dry_run: bool = False
-    batch_size: int = 10_000
-    service_teams: Mapping[str, str] = field(default_factory=dict)
-    marked_by: str = "import"
-
-
-def detect_format(path: Path) -> Format:
-    """The format a file name suggests: ``.csv`` is CSV, anything else NDJSON."""
-    return "csv" if path.suffix.lower() == ".csv" else "ndjson"
-
-
-class _Counted:
-    """Lines of a binary file, counting the bytes handed out."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-        self.consumed = 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        for line in self.stream:
-            self.consumed += len(line)
-            yield line
-
-    def text(self) -> Iterator[str]:
-        """The same lines decoded (CSV), a line that is not UTF-8 shown with replacement characters."""
-        for line in self:
-            yield line.decode("utf-8", "replace")
-
-
-def _items(counted: _Counted, options: ImportOptions) -> Iterator[Item | Rejected]:
-    now = time.time_ns()
-    csv = options.format == "csv"
-    source = read_rows(counted.text()) if csv else read_lines(counted)  # type: ignore[arg-type]
-    for line, raw, body in source:
-        try:
-            if isinstance(body, ValidationFailed):
-                raise body
-            yield parse_item(
-                body,
-                raw,
-                line,
-                kind=options.kind,
-                service_teams=options.service_teams,
-                marked_by=options.marked_by,
-                now=now,
-            )
-        except ValidationFailed as exc:
-            yield Rejected(line, tuple((column_problems(exc) if csv else exc).problems))
 
 
 def write_batch(conn: Any, backend: Backend, items: list[Item]) -> None:
@@ -143,37 +70,15 @@ def _check(path: Path, options: ImportOptions, progress: Progress) -> ImportRepo
     """Validate every line, writing nothing."""
     report = ImportReport()
     with path.open("rb") as stream:
-        counted = _Counted(stream)
-        for n, item in enumerate(_items(counted, options)):
-            _count(report, item)
+        counted = Counted(stream)
+        for n, item in enumerate(read_items(counted, options)):
+            count(report, item)
             if n % 1000 == 0:
                 progress("check", counted.consumed)
                 if n % 10_000 == 0:
                     gc.collect(1)
         progress("check", counted.consumed)
     return report
-
-
-def _count(report: ImportReport, item: Item | Rejected) -> None:
-    if isinstance(item, Rejected):
-        report.reject(item)
-    elif isinstance(item.event, Deployment):
-        report.deployments += 1
-    else:
-        report.failures += 1
-
-
-@contextmanager
-def _collect_per_batch() -> Iterator[None]:
-    """Automatic garbage collection off while the import runs (each batch allocates many objects, none of them in
-    cycles worth chasing); the callers collect the young generations once per batch instead."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Refused(Exception):
@@ -198,21 +103,40 @@ def _write(
         deferral.rebuild()
 
 
-def _read_batches(counted: _Counted, options: ImportOptions, report: ImportReport) -> Iterator[list[Item]]:
-    """Batches of valid items; without ``skip_invalid``, empty ones after the first rejected line (the rest is only
-    checked, so that every rejection is reported, and the progress still moves)."""
-    batch: list[Item] = []
-    seen = 0
-    for item in _items(counted, options):
-        _count(report, item)
-        seen += 1
-        if isinstance(item, Item) and (options.skip_invalid or not report.rejected):
-            batch.append(item)
-        if seen >= options.batch_size:
-            yield batch if options.skip_invalid or not report.rejected else []
-            batch, seen = [], 0
-    if options.skip_invalid or not report.rejected:
-        yield batch
+class _Batches(Protocol):
+    """Batches of valid items, and how many bytes of the file are read so far."""
+
+    @property
+    def consumed(self) -> int: ...
+
+    def __iter__(self) -> Iterator[list[Item]]: ...
+
+
+class _InProcess:
+    """The batches of a file read in this process."""
+
+    def __init__(self, stream: IO[bytes], options: ImportOptions, report: ImportReport) -> None:
+        self.counted = Counted(stream)
+        self.batches = read_batches(self.counted, options, report)
+
+    @property
+    def consumed(self) -> int:
+        return self.counted.consumed
+
+    def __iter__(self) -> Iterator[list[Item]]:
+        return self.batches
+
+
+@contextmanager
+def _reading(path: Path, options: ImportOptions, report: ImportReport) -> Iterator[_Batches]:
+    """A large file's batches from a child process, which reads the next batch while this one writes; a small
+    file's from this process."""
+    if path.stat().st_size >= child.MIN_BYTES:
+        with child.read_in_child(path, options, report) as batches:
+            yield batches
+    else:
+        with path.open("rb") as stream:
+            yield _InProcess(stream, options, report)
 
 
 def run_import(
@@ -220,18 +144,17 @@ def run_import(
 ) -> ImportReport:
     """Import a file in one pass and one transaction: validate each line and write the valid ones in batches; a
     rejected line (unless skipping invalid lines) rolls everything back. A dry run only validates."""
-    with _collect_per_batch():
+    with collect_per_batch():
         if options.dry_run:
             return _check(path, options, progress)
         report = ImportReport()
-        with path.open("rb") as stream:
-            counted = _Counted(stream)
+        with _reading(path, options, report) as batches:
             try:
                 _write(
                     backend,
-                    _read_batches(counted, options, report),
+                    iter(batches),
                     lambda: bool(report.rejected) and not options.skip_invalid,
-                    lambda: progress("import", counted.consumed),
+                    lambda: progress("import", batches.consumed),
                 )
             except _Refused:
                 return report

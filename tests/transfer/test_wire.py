@@ -1,0 +1,55 @@
+"""Items cross the pipe from the reading process unchanged, fields the dataclasses leave out of equality included."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
+from doralens.errors import FieldProblem
+from doralens.transfer import wire
+from doralens.transfer.items import Item, parse_item
+from doralens.transfer.reading import Rejected
+from tests.transfer.events import sample_bodies
+
+
+def _fields(value: Any) -> Any:
+    """Every field, recursively, with its type: what equality alone would not show."""
+    if hasattr(value, "__dataclass_fields__"):
+        return (type(value), tuple((f.name, _fields(getattr(value, f.name))) for f in fields(value)))
+    if isinstance(value, tuple):
+        return tuple(_fields(v) for v in value)
+    return (type(value), value)
+
+
+def _items() -> list[Item]:
+    return [
+        parse_item(body, f"line {n}".encode(), n, kind=None, service_teams={"cart": "shop"}, marked_by="me", now=1)
+        for n, body in enumerate(sample_bodies(), start=1)
+    ]
+
+
+def test_items_come_back_field_for_field() -> None:
+    items = _items()
+    assert {type(item.event) for item in items} == {Deployment, Failure}
+    assert any(item.mark and item.mark.remediation for item in items)
+    assert any(isinstance(item.event, Failure) and not item.event.id_given for item in items)
+    assert any(item.event.git for item in items)
+    back = wire.loads(wire.dumps(items))
+    assert back == items
+    assert _fields(back) == _fields(items)
+
+
+def test_each_class_and_what_travels_with_items() -> None:
+    git = GitInfo("a" * 40, "https://github.com/acme/shop", "github.com/acme/shop")
+    mark = ChangeFailureMark(True, Remediation("rollback", version="v1"), "ops", 5)
+    deployment = Deployment("d" * 16, "web", 1, 2, git=git, custom_tags=("a:b",), mark=mark)
+    failure = Failure("f" * 16, 3, services=("web",), id_given=False)
+    message = (
+        "batch",
+        [Item(1, deployment, mark), Item(2, failure)],
+        99,
+        (1, 1, 1),
+        [Rejected(3, (FieldProblem("/data", "bad"),))],
+    )
+    assert _fields(wire.loads(wire.dumps(message))) == _fields(message)
