@@ -23,8 +23,11 @@ BUSY_TIMEOUT_MS = 30_000
 # million events: 128 MiB took no less CPU, and peaked 40 MB higher).
 BULK_CACHE_KIB = 96 * 1024
 # Page cache while a bulk load builds indexes: SQLite sorts in runs of the cache's size, in memory beside the cache
-# (which a shrink does not hand back), so a small one keeps the peak under the import's memory budget.
-BUILD_CACHE_KIB = 16 * 1024
+# (which a shrink does not hand back), so a small one keeps the peak under the import's memory budget; and runs that
+# fit the processor's caches sort faster. Measured at a million events, CPU seconds to build the indexes an import
+# sets aside: 11.3 to 11.8 with runs of 16 MiB, 10.1 of 8 MiB, 9.1 to 9.4 of 4 MiB, 9.4 of 2 MiB (more runs than one
+# merge pass takes).
+BUILD_CACHE_KIB = 4 * 1024
 
 
 def _configure(engine: Engine, begin: str) -> None:
