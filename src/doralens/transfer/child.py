@@ -24,7 +24,14 @@ from typing import IO, Any
 import doralens
 from doralens.transfer import wire
 from doralens.transfer.items import Item
-from doralens.transfer.reading import Counted, ImportOptions, ImportReport, collect_per_batch, read_batches
+from doralens.transfer.reading import (
+    Counted,
+    ImportOptions,
+    ImportReport,
+    collect_per_batch,
+    collect_young,
+    read_batches,
+)
 
 # Below this size a file is read in the importing process: starting a child costs more than it saves.
 MIN_BYTES = 8 * 2**20
@@ -63,9 +70,10 @@ def produce(out: IO[bytes], path: str, options: ImportOptions) -> None:
                 counts = (report.deployments, report.failures, report.rejected)
                 _send(out, wire.dumps((kind, batch, counted.consumed, counts, news)))
 
-            for batch in read_batches(counted, options, report):
+            for n, batch in enumerate(read_batches(counted, options, report), start=1):
                 send("batch", batch)
                 del batch
+                collect_young(n)
             send("end", None)
     except (BrokenPipeError, ConnectionResetError):
         return  # the parent stopped reading: it has failed or finished, and says why itself

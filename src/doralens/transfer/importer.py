@@ -9,7 +9,6 @@ is merged as the API merges it (same env, service or team, and start), so import
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from doralens.transfer.reading import (
     ImportReport,
     Rejected,
     collect_per_batch,
+    collect_young,
     count,
     read_batches,
     read_items,
@@ -76,7 +76,7 @@ def _check(path: Path, options: ImportOptions, progress: Progress) -> ImportRepo
             if n % 1000 == 0:
                 progress("check", counted.consumed)
                 if n % 10_000 == 0:
-                    gc.collect(1)
+                    collect_young(n // 10_000)
         progress("check", counted.consumed)
     return report
 
@@ -91,13 +91,13 @@ def _write(
     """Write every batch in one transaction (all or nothing), with a big import's indexes built once at the end."""
     with backend.bulk_load(), backend.write() as conn:
         deferral = IndexDeferral(conn, backend)
-        for batch in batches:
+        for n, batch in enumerate(batches, start=1):
             deployments = sum(isinstance(item.event, Deployment) for item in batch)
             write_batch(conn, backend, batch)
             deferral.wrote("deployment", deployments)
             deferral.wrote("failure", len(batch) - deployments)
             progress()
-            gc.collect(1)
+            collect_young(n)
         if refused():
             raise _Refused
         deferral.rebuild()
