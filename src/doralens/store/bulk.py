@@ -45,6 +45,7 @@ EVENT_COLUMNS = (
     "updated_at",
 )
 MARK_COLUMNS = tuple(mark_columns(None))
+_NO_MARK = tuple(mark_columns(None).values())
 INSERT_COLUMNS = (*EVENT_COLUMNS, "received_at", *MARK_COLUMNS)
 
 
@@ -186,7 +187,7 @@ def write_deployments(
     for position, (deployment_id, deployment) in enumerate(batch.final.items()):
         values = event_values(deployment, now)
         mark = batch.marks.get(deployment_id)
-        mark_values = tuple(mark_columns(mark).values())
+        mark_values = tuple(mark_columns(mark).values()) if mark else _NO_MARK
         if deployment_id not in stored:
             new_rows.append((*values, now + position, *mark_values))
         elif mark is None:

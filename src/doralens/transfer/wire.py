@@ -23,11 +23,11 @@ Reduced = tuple[Callable[..., Any], tuple[Any, ...]]
 def _builder(cls: type[Any], name: str) -> Callable[..., Any]:
     """A module-level function building an instance of ``cls`` from its fields' values, in ``fields`` order."""
     setters = tuple(getattr(cls, f.name).__set__ for f in fields(cls))
-    new = object.__new__
 
-    def build(*values: Any) -> Any:
-        instance = new(cls)
-        for setter, value in zip(setters, values, strict=True):
+    # The reducer sends exactly these fields, so the lengths match; locals bound as defaults, the loop is tight.
+    def build(*values: Any, _setters: Any = setters, _new: Any = object.__new__, _cls: Any = cls) -> Any:
+        instance = _new(_cls)
+        for setter, value in zip(_setters, values, strict=False):
             setter(instance, value)
         return instance
 
