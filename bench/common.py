@@ -7,6 +7,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -91,3 +92,46 @@ def report(name: str, result: dict[str, Any]) -> None:
     (RESULTS / f"{name}.json").write_text(text_out + "\n")
     print(text_out)
     sys.stdout.flush()
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants (Linux: /proc/PID/task/*/children)."""
+    found = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                for child in children.read().split():
+                    found.extend(_tree(int(child)))
+    except OSError:
+        pass
+    return found
+
+
+class TreeMemory:
+    """The peak of the resident memory of a process and its descendants together, sampled every 50 ms while it
+    runs (``wait4`` gives the largest single process's peak, not their sum)."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak_kib = 0
+        self._pid = pid
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak_kib = max(self.peak_kib, sum(_rss_kib(pid) for pid in _tree(self._pid)))
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MB."""
+        self._done.set()
+        self._thread.join()
+        return round(self.peak_kib / 1024, 1)
