@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from doralens.store.sql import SqlEventStore
 from tests.indexes import index_definitions
 from tests.transfer.events import sample_bodies, write_ndjson
@@ -22,9 +24,11 @@ CHILD = textwrap.dedent(
     import sys, time
     from doralens.store import bulk_indexes
     from doralens.cli import main
+    from doralens.transfer import child
 
     bulk_indexes.MIN_ROWS = 0
     bulk_indexes.SHARE_OF_STORED = 0
+    child.MIN_BYTES = int(sys.argv[2])  # 0: the file is read in a child process of the import
 
     def rebuild(self):
         print("rebuilding", ",".join(self.dropped), flush=True)
@@ -37,13 +41,14 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("min_bytes", [0, 2**62], ids=["read in a child process", "read in this process"])
 def test_an_import_killed_before_its_commit_leaves_nothing_and_every_index(
-    store: SqlEventStore, database_url: str, tmp_path: Path
+    store: SqlEventStore, database_url: str, tmp_path: Path, min_bytes: int
 ) -> None:
     before = index_definitions(store)
     path = write_ndjson(tmp_path / "e.ndjson", sample_bodies())
     env = {**os.environ, "DORALENS_DATABASE_URL": database_url, "PYTHONPATH": str(SRC)}
-    command = [sys.executable, "-c", CHILD, str(path)]
+    command = [sys.executable, "-c", CHILD, str(path), str(min_bytes)]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as child:
         try:
             assert child.stdout is not None
