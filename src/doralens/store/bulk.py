@@ -146,33 +146,36 @@ def _walk(
         if fix in in_batch:
             naming.setdefault(fix, {})[deployment_id] = stream
 
-    touched = batch.touched
+    touched, lead_time, streams, final = batch.touched, batch.lead_time, batch.streams, batch.final
     for deployment, mark in items:
+        deployment_id = deployment.id
         stream = stream_key(deployment)
-        before = known.get(deployment.id)
+        before = known.get(deployment_id)
         fix = before.fix if before else None
-        known[deployment.id] = _Stored(stream, fix)
+        known[deployment_id] = _Stored(stream, fix)
         if fix is not None:
-            name_fix(deployment.id, fix, fix, stream)
+            name_fix(deployment_id, fix, fix, stream)
         # Its stream, the one it left (if stored before), and those of the deployments it remediates.
         since = deployment.finished_at
         if touched.get(stream, since) >= since:
             touched[stream] = since
         if before is not None:
             touch(touched, [before.stream], since)
-        if deployment.id in naming:
-            touch(touched, naming[deployment.id].values(), since)
-        if deployment.git is not None or before is not None:
-            batch.lead_time.update([stream, before.stream] if before else [stream])
-        batch.streams.add((deployment.service, env_key(deployment.env), deployment.team or ""))
-        batch.final[deployment.id] = deployment
+            lead_time.add(before.stream)
+            lead_time.add(stream)
+        elif deployment.git is not None:
+            lead_time.add(stream)
+        if deployment_id in naming:
+            touch(touched, naming[deployment_id].values(), since)
+        streams.add((deployment.service, env_key(deployment.env), deployment.team or ""))
+        final[deployment_id] = deployment
         if mark is not None:
             new_fix = mark.remediation.deployment_id if mark.remediation else None
-            found = [stream_of(d) for d in (deployment.id, fix, new_fix)]
+            found = [stream_of(d) for d in (deployment_id, fix, new_fix)]
             touch(touched, [s for s in found if s is not None], 0)
-            known[deployment.id] = _Stored(stream, new_fix)
-            name_fix(deployment.id, fix, new_fix, stream)
-            batch.marks[deployment.id] = mark
+            known[deployment_id] = _Stored(stream, new_fix)
+            name_fix(deployment_id, fix, new_fix, stream)
+            batch.marks[deployment_id] = mark
     return batch, set(stored)
 
 
