@@ -94,10 +94,11 @@ def report(name: str, result: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _rss_kib(pid: int) -> int:
+def _peak_kib(pid: int) -> int:
+    """The process's own peak resident memory so far (VmHWM), 0 once it is gone."""
     try:
         with open(f"/proc/{pid}/status") as status:
-            return next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
     except OSError:
         return 0
 
@@ -116,11 +117,12 @@ def _tree(pid: int) -> list[int]:
 
 
 class TreeMemory:
-    """The peak of the resident memory of a process and its descendants together, sampled every 50 ms while it
-    runs (``wait4`` gives the largest single process's peak, not their sum)."""
+    """The peak resident memory of a process, and of it and its descendants together, read from each process's own
+    high-water mark (VmHWM) every 50 ms while it runs. ``wait4``'s ``ru_maxrss`` is no measure of a child alone on
+    Linux: the high-water mark of the process that started it carries over across fork and exec."""
 
     def __init__(self, pid: int) -> None:
-        self.peak_kib = 0
+        self._peaks: dict[int, int] = {}
         self._pid = pid
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -128,10 +130,12 @@ class TreeMemory:
 
     def _sample(self) -> None:
         while not self._done.wait(0.05):
-            self.peak_kib = max(self.peak_kib, sum(_rss_kib(pid) for pid in _tree(self._pid)))
+            for pid in _tree(self._pid):
+                self._peaks[pid] = max(self._peaks.get(pid, 0), _peak_kib(pid))
 
-    def stop(self) -> float:
-        """Stop sampling; the peak in MB."""
+    def stop(self) -> tuple[float, float]:
+        """Stop sampling: the process's peak, and the sum of its and its descendants' peaks (an upper bound of their
+        peak together), in MB."""
         self._done.set()
         self._thread.join()
-        return round(self.peak_kib / 1024, 1)
+        return round(self._peaks.get(self._pid, 0) / 1024, 1), round(sum(self._peaks.values()) / 1024, 1)

@@ -3,13 +3,15 @@
 same rows into the same tables in the same run.
 
 Targets (issue 7): >= 50,000 events/s on SQLite, a memory peak (RSS of the import process) <= 300 MB, and >= 0.5x the
-bare executemany rate. The import runs as the real command in a child process (its wall time, startup included, and
-its peak RSS from ``wait4``; a large file's import reads it in a process of its own, so ``peak_rss_tree_mb`` also
-samples the two processes' RSS summed, and the memory target holds the larger of the two figures). The bare insert
-gets its rows ready-made and is timed around its SQL only; like the import it writes everything in one transaction,
-into the product's tables with all their indexes (``ratio``). The import sets a large import's secondary indexes
-aside and builds them once at the end, so it does not compare like for like with that baseline: a second bare insert
-does the same (drops the indexes the import drops, inserts, creates them again, commits), and
+bare executemany rate. The import runs as the real command in a child process: its wall time, startup included, and
+its peak RSS. ``peak_rss_mb`` is ``wait4``'s, which on Linux also holds this benchmark's own peak (the high-water mark
+of a process carries over across fork and exec: here the bare inserts' rows); ``peak_rss_own_mb`` is the import
+process's own high-water mark, and ``peak_rss_tree_mb`` adds that of the process a large file's import starts to
+read the file (the sum of the two peaks, an upper bound of their peak together), which the memory target holds. The
+bare insert gets its rows ready-made and is timed around its SQL only; like the import it writes everything in one
+transaction, into the product's tables with all their indexes (``ratio``). The import sets a large import's secondary
+indexes aside and builds them once at the end, so it does not compare like for like with that baseline: a second
+bare insert does the same (drops the indexes the import drops, inserts, creates them again, commits), and
 ``ratio_to_indexes_rebuilt`` compares with it. On PostgreSQL the import writes new rows with ``COPY``, the bare
 inserts with ``executemany``.
 Usage: ``python bench/import.py [--events N] [--backends sqlite,postgres]``.
@@ -95,8 +97,8 @@ def write_file(path: Path, count: int) -> None:
 
 
 def run_import(url: str, path: Path, *extra: str) -> dict[str, Any]:
-    """``doralens import`` in a child process: wall seconds, the child's peak RSS, and the peak of the RSS of the
-    child and the process it starts to read the file, summed."""
+    """``doralens import`` in a child process: wall seconds, its peak RSS from ``wait4`` (which also holds this
+    process's own), from its high-water mark, and summed with the process it starts to read the file."""
     env = {**os.environ, "DORALENS_DATABASE_URL": url, "PYTHONPATH": str(SRC)}
     started = time.perf_counter()
     child = subprocess.Popen(
@@ -105,12 +107,17 @@ def run_import(url: str, path: Path, *extra: str) -> dict[str, Any]:
     memory = TreeMemory(child.pid)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
-    tree_mb = memory.stop()
+    own_mb, tree_mb = memory.stop()
     output = child.stdout.read().decode() if child.stdout else ""
     if status != 0:
         raise SystemExit(f"import failed ({status}): {output}")
-    peak_mb = round(usage.ru_maxrss / 1024, 1)
-    return {"seconds": round(seconds, 2), "peak_rss_mb": peak_mb, "peak_rss_tree_mb": tree_mb, "output": output.strip()}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_own_mb": own_mb,
+        "peak_rss_tree_mb": tree_mb,
+        "output": output.strip(),
+    }
 
 
 def _rows(body: dict[str, Any], now: int) -> tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -260,7 +267,7 @@ def bench_backend(backend: str, path: Path, count: int) -> dict[str, Any]:
         "ratio_to_indexes_rebuilt": round(rate / bare["bare_executemany_indexes_rebuilt"]["events_per_s"], 2),
         "target": ">= 50,000 events/s on SQLite, peak RSS <= 300 MB, ratio >= 0.5",
         "met": (backend != "sqlite" or rate >= 50_000)
-        and max(imported["peak_rss_mb"], imported["peak_rss_tree_mb"]) <= 300
+        and imported["peak_rss_tree_mb"] <= 300
         and rate >= 0.5 * bare_rate,
     }
 
