@@ -169,7 +169,7 @@ _SQL = {
     "repository_id, custom_tags, received_at, updated_at",
     "deployment_tags": 'deployment_id, "key", "value"',
     "failure_tags": 'failure_id, "key", "value"',
-    "failure_services": "failure_id, service",
+    "failure_services": "failure_id, service, started_at",
 }
 
 
@@ -221,7 +221,7 @@ def bare_executemany(url: str, count: int, backend: str, *, rebuild_indexes: boo
         if kind == "failure":
             batch["failures"] += rows
             batch["failure_tags"] += tags
-            batch["failure_services"] += [(a["id"], s) for s in a["services"]]
+            batch["failure_services"] += [(a["id"], s, a["started_at"]) for s in a["services"]]
         else:
             batch["deployments"] += rows
             batch["deployment_tags"] += tags

@@ -56,7 +56,10 @@ def bare_scan(store: SqlEventStore, case: dict[str, str]) -> Any:
         params["env"] = case["env"]
     if "service" in case:
         where_d.append("service = :service")
-        where_f.append("id IN (SELECT failure_id FROM failure_services WHERE service = :service)")
+        where_f.append(
+            "id IN (SELECT failure_id FROM failure_services WHERE service = :service AND started_at >= :s "
+            "AND started_at < :e)"
+        )
         params["service"] = case["service"]
     deployments = " AND ".join(where_d)
     with store.backend.reader.connect() as conn:

@@ -106,7 +106,7 @@ def generate(store: SqlEventStore, deployments: int, failures: int, seed: int = 
     services: list[dict[str, Any]] = []
     for row, names in _failure_rows(failures, rng):
         rows.append(row)
-        services.extend({"failure_id": row["id"], "service": name} for name in names)
+        services.extend({"failure_id": row["id"], "service": name, "started_at": row["started_at"]} for name in names)
         if len(rows) == BATCH:
             with store.backend.write() as conn:
                 _insert(conn, "failures", rows)

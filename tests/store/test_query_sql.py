@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -92,7 +93,7 @@ def insert(conn: sa.Connection, events: Sequence[Deployment | Failure]) -> None:
         else:
             extra = {"name": event.name, "severity": event.severity, "finished_at": event.finished_at}
             conn.execute(failures.insert(), {**row, **extra})
-            services = [{"failure_id": event.id, "service": s} for s in event.services]
+            services = [{"failure_id": event.id, "service": s, "started_at": event.started_at} for s in event.services]
             if services:
                 conn.execute(failure_services.insert(), services)
             rows = [{"failure_id": event.id, **tag} for tag in tag_rows]
@@ -202,6 +203,21 @@ def test_examples_agree_with_the_evaluator_for_deployments(engine: sa.Engine) ->
 
 def test_examples_agree_with_the_evaluator_for_failures(engine: sa.Engine) -> None:
     assert_agrees(engine, FAILURES, [parse_query(query) for query in EXAMPLE_QUERIES])
+
+
+def test_a_window_narrows_service_terms_to_the_failures_it_keeps(engine: sa.Engine) -> None:
+    # Starts 1 to 4; the window [2, 4) keeps the second and third failure, whatever the query says of the others.
+    spread = [replace(failure, started_at=n) for n, failure in enumerate(FAILURES, start=1)]
+    inside = {failure.id for failure in spread if 2 <= failure.started_at < 4}
+    window = [failures.c.started_at >= 2, failures.c.started_at < 4]
+    with engine.connect() as conn, conn.begin() as transaction:
+        insert(conn, spread)
+        for query in EXAMPLE_QUERIES:
+            node = parse_query(query)
+            condition = compile_query(node, "failure", window=(2, 4))
+            found = set(conn.execute(sa.select(failures.c.id).where(*window, condition)).scalars())
+            assert found == expected(node, spread) & inside, query
+        transaction.rollback()
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
+from operator import le
 
 DEFAULT_MIN_N_DURATIONS = 3
 DEFAULT_MIN_N_RATES = 1
@@ -91,7 +93,7 @@ class Distribution:
     @classmethod
     def from_sorted(cls, values: Sequence[float], *, min_n: int = DEFAULT_MIN_N_DURATIONS) -> Distribution:
         """Summarise values already sorted ascending (as ``ORDER BY`` returns them)."""
-        if any(values[i] > values[i + 1] for i in range(len(values) - 1)):
+        if not all(map(le, values, islice(values, 1, None))):
             raise ValueError("values must be sorted ascending")
         n = len(values)
         if n < min_n:

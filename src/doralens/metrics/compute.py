@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Collection
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, buckets
@@ -25,8 +26,9 @@ from doralens.domain.tiers import (
     classify_recovery_time,
 )
 from doralens.metrics.config import EngineConfig
-from doralens.metrics.durations import Summary, summaries_from_aggregates, summaries_from_samples
+from doralens.metrics.durations import Summaries, Summary, summaries_from_aggregates, summaries_from_samples
 from doralens.metrics.leadtime import lead_time_result, read_lead_times
+from doralens.metrics.reads import done, start
 from doralens.metrics.refresh import refresh
 from doralens.metrics.request import METRICS, MetricName, MetricsRequest
 from doralens.metrics.results import (
@@ -39,7 +41,7 @@ from doralens.metrics.results import (
     ReworkResult,
 )
 from doralens.store.base import EventStore
-from doralens.store.records import DaySamples, DeploymentDay, FailureDay
+from doralens.store.records import DaySamples, DeploymentDay, FailureDay, MetricScope
 
 
 @dataclass
@@ -65,26 +67,33 @@ def compute_metrics(
     by_samples = "failed_deployment_recovery_time" in wanted and not store.computes_percentiles
     counted = {"deployment_frequency", "change_failure_rate", "deployment_rework_rate"} & set(wanted)
     lead_time = "change_lead_time" in wanted  # its counts come from the same pass
+    # The failure and recovery reads do not depend on the deployment pass: they run beside it (reads.py).
+    restore_read, failure_days_read = _failure_reads(store, scope, starts, wanted)
+    recovery_read = (
+        start(lambda: store.recovery_aggregates(scope, bucket_starts=starts))
+        if "failed_deployment_recovery_time" in wanted and not by_samples
+        else None
+    )
     days = (
         store.deployment_days(scope, recoveries=by_samples, lead_time=lead_time)
         if counted or by_samples or lead_time
         else []
     )
     restore = recovery = None
-    failure_days: list[FailureDay] = []
-    if "time_to_restore" in wanted and store.computes_percentiles:
-        restore = summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(spans))
-    elif "time_to_restore" in wanted:
-        samples = store.failure_samples(scope)  # one read gives the incident counts too
-        restore = summaries_from_samples(samples, starts)
-        failure_days = [FailureDay(s.group, s.day, s.rows, s.rows - s.measured) for s in samples]
-    if "change_failure_rate" in wanted and not failure_days:
-        failure_days = store.failure_days(scope)
+    found = restore_read.result()
+    if isinstance(found, list):  # the failures' samples, which give the incident counts too
+        restore = summaries_from_samples(found, starts)
+        failure_days = [FailureDay(s.group, s.day, s.rows, s.rows - s.measured) for s in found]
+    else:
+        restore = found
+        failure_days = failure_days_read.result()
     if by_samples:
         recovery = summaries_from_samples([_recovery_samples(d) for d in days if d.change_failures], starts)
-    elif "failed_deployment_recovery_time" in wanted:
-        recovery = summaries_from_aggregates(store.recovery_aggregates(scope, bucket_starts=starts), len(spans))
+    elif recovery_read is not None:
+        recovery = summaries_from_aggregates(recovery_read.result(), len(spans))
     counts = _counts(days, failure_days, spans)
+    if "change_failure_rate" in wanted and restore is not None and not isinstance(found, list):
+        _count_failures(counts, restore, len(spans))  # the store's summaries count them: no read of their own
     lead = read_lead_times(store, request, spans, days) if lead_time else None
     keys = set(counts) | set(restore or {}) | set(recovery or {}) | (lead.groups if lead else set())
     if request.group_by is None:
@@ -108,6 +117,22 @@ def compute_metrics(
         results.append(result)
     clipped = [b.clip(window) for b in spans]
     return MetricsReport(request, wanted, clipped, results, refreshed.complete)
+
+
+def _failure_reads(
+    store: EventStore, scope: MetricScope, starts: list[int], wanted: Collection[MetricName]
+) -> tuple[Future[Summaries | list[DaySamples] | None], Future[list[FailureDay]]]:
+    """Start the failure reads a question needs: time to restore (summarised by the store, or its samples), and
+    the incidents per day for the change failure rate only when there is no time to restore to count them."""
+    if "time_to_restore" in wanted and store.computes_percentiles:
+
+        def summarised() -> Summaries:
+            return summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(starts))
+
+        return start(summarised), done([])
+    if "time_to_restore" in wanted:
+        return start(lambda: store.failure_samples(scope)), done([])
+    return done(None), start(lambda: store.failure_days(scope)) if "change_failure_rate" in wanted else done([])
 
 
 def _recovery_samples(day: DeploymentDay) -> DaySamples:
@@ -139,6 +164,14 @@ def _counts(
         count = found.get(fday.group) or found.setdefault(fday.group, _empty(len(spans)))
         count.failures[max(0, bisect_right(starts, fday.day * NS_PER_DAY) - 1)] += fday.failures
     return found
+
+
+def _count_failures(counts: dict[str | None, _Counts], restore: Summaries, size: int) -> None:
+    """Add the failures each time-to-restore summary counted, open ones included, to their group and bucket."""
+    for group, (_, per_bucket) in restore.items():
+        count = counts.get(group) or counts.setdefault(group, _empty(size))
+        for index, summary in enumerate(per_bucket):
+            count.failures[index] += summary.rows if summary else 0
 
 
 def _frequency(count: _Counts, request: MetricsRequest, spans: list[Bucket]) -> FrequencyResult:

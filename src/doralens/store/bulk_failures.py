@@ -132,8 +132,8 @@ def write_failures(conn: Connection, backend: Backend, items: Sequence[Failure],
     upsert_rows(conn, backend, "failures", (*EVENT_COLUMNS, "received_at"), ["id"], updates, update=EVENT_COLUMNS[1:])
     for table in ("failure_services", "failure_tags", "failure_match_keys"):
         delete_where_in(conn, backend, table, "failure_id", stored_ids)
-    services = sorted((f.id, service) for f in final.values() for service in f.services)
-    insert_rows(conn, backend, "failure_services", ("failure_id", "service"), services)
+    services = sorted((f.id, service, f.started_at) for f in final.values() for service in f.services)
+    insert_rows(conn, backend, "failure_services", ("failure_id", "service", "started_at"), services)
     tags = sorted((f.id, key, value) for f in final.values() for key, value in tag_rows(f.custom_tags))
     insert_rows(conn, backend, "failure_tags", ("failure_id", "key", "value"), tags)
     keys = sorted((*key, owner) for key, owner in holders.items() if owner in final)

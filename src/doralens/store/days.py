@@ -17,7 +17,7 @@ from sqlalchemy import CTE, ColumnElement, Select, String, cast, func, literal, 
 
 from doralens.domain.buckets import NS_PER_DAY
 from doralens.domain.query_ast import And, MatchAll, Node, Term
-from doralens.store.query_sql import EventKind, compile_query
+from doralens.store.query_sql import EventKind, Window, compile_query
 from doralens.store.records import MetricScope
 
 # Filters with an index (filter column, time column, ...): see schema.DEPLOYMENT_METRIC_INDEXES / FAILURE_...
@@ -80,6 +80,6 @@ def per_day(days: CTE, *summaries: ColumnElement[str]) -> Select[Any]:
     return select(days.c.d, *summaries)
 
 
-def query_condition(node: Node, kind: EventKind) -> list[ColumnElement[bool]]:
-    """The scope's filter as a WHERE condition, none for the empty filter."""
-    return [] if isinstance(node, MatchAll) else [compile_query(node, kind)]
+def query_condition(node: Node, kind: EventKind, *, window: Window | None = None) -> list[ColumnElement[bool]]:
+    """The scope's filter as a WHERE condition, none for the empty filter (``window``: see ``compile_query``)."""
+    return [] if isinstance(node, MatchAll) else [compile_query(node, kind, window=window)]

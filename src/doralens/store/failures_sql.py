@@ -96,7 +96,9 @@ def _write_failure(conn: Connection, backend: Backend, failure: Failure, *, is_n
         for table in (failure_services, failure_tags, failure_match_keys):
             conn.execute(delete(table).where(table.c.failure_id == failure.id))
     if failure.services:
-        conn.execute(failure_services.insert(), [{"failure_id": failure.id, "service": s} for s in failure.services])
+        at = failure.started_at
+        services = [{"failure_id": failure.id, "service": s, "started_at": at} for s in failure.services]
+        conn.execute(failure_services.insert(), services)
     insert_tags(conn, failure_tags, "failure_id", failure.id, failure.custom_tags)
     keys = [
         {"env_key": failure.env or "", "subject": s, "started_at": failure.started_at, "failure_id": failure.id}

@@ -39,6 +39,7 @@ from doralens.domain.query_ast import And, Field, MatchAll, Node, Not, Or, Patte
 from doralens.store.schema import deployment_tags, deployments, failure_services, failure_tags, failures
 
 EventKind = Literal["deployment", "failure"]
+Window = tuple[int, int]  # [start, end) in nanoseconds
 
 _LIKE_ESCAPES = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
 # GLOB has no escape character; a one-character class matches its member literally.
@@ -102,37 +103,46 @@ def _compile_glob(element: CaseSensitiveMatch, compiler: SQLCompiler, **kw: Any)
     return f"({compiler.process(glob, **kw)})"
 
 
-def compile_query(node: Node, kind: EventKind) -> ColumnElement[bool]:
-    """A WHERE condition selecting the rows of ``kind``'s table that ``query_ast.matches`` would accept."""
-    return _compile(node, _TARGETS[kind])
+def compile_query(node: Node, kind: EventKind, *, window: Window | None = None) -> ColumnElement[bool]:
+    """A WHERE condition selecting the rows of ``kind``'s table that ``query_ast.matches`` would accept.
+
+    ``window`` is for a query whose other conditions keep only failures started in ``[start, end)``: a service term
+    then reads that service's failures of the window alone from its index, instead of all of them.
+    """
+    return _compile(node, _TARGETS[kind], window)
 
 
-def _compile(node: Node, target: _Target) -> ColumnElement[bool]:
+def _compile(node: Node, target: _Target, window: Window | None) -> ColumnElement[bool]:
     match node:
         case MatchAll():
             return true()
         case Term(field, pattern):
-            return _term(field, pattern, target)
+            return _term(field, pattern, target, window)
         case TagTerm(key, pattern):
             tags = target.tags
             owner = tags.c[target.tags_owner]
             tagged = exists().where(owner == target.table.c.id, tags.c.key == key, _match(tags.c.value, pattern))
             return tagged.correlate(target.table)
         case Not(operand):
-            return not_(_compile(operand, target))
+            return not_(_compile(operand, target, window))
         case And(operands):
-            return and_(*(_compile(operand, target) for operand in operands))
+            return and_(*(_compile(operand, target, window) for operand in operands))
         case Or(operands):
-            return or_(*(_compile(operand, target) for operand in operands))
+            return or_(*(_compile(operand, target, window) for operand in operands))
 
 
-def _term(field: Field, pattern: Pattern, target: _Target) -> ColumnElement[bool]:
+def _term(field: Field, pattern: Pattern, target: _Target, window: Window | None) -> ColumnElement[bool]:
     if target.kind == "deployment" and field == "severity":
         return false()  # deployments have no severity, so the term can never match one
     if target.kind == "failure" and field == "service":
         # A failure impacts several services; the term holds when any of them matches. IN rather than a correlated
         # EXISTS: the database can start from the (service, failure_id) index instead of probing it per failure.
+        # Each row carries its failure's start, so the window narrows the rows read, never the answer (under NOT
+        # too: the caller keeps only failures of the window).
         impacted = select(failure_services.c.failure_id).where(_match(failure_services.c.service, pattern))
+        if window is not None:
+            started = failure_services.c.started_at
+            impacted = impacted.where(started >= window[0], started < window[1])
         return failures.c.id.in_(impacted)
     return _match(target.table.c[field], pattern)
 

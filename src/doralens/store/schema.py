@@ -158,8 +158,10 @@ failure_services = Table(
     metadata,
     Column("failure_id", String(128), ForeignKey("failures.id", ondelete="CASCADE"), nullable=False),
     Column("service", String(200), nullable=False),
+    # A copy of the failure's start, written with the row: one service's failures in a window come from the index.
+    Column("started_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("failure_id", "service"),
-    Index("ix_failure_services_service", "service", "failure_id"),
+    Index("ix_failure_services_service", "service", "started_at", "failure_id"),
 )
 
 failure_tags = Table(

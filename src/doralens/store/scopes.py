@@ -25,7 +25,7 @@ def deployment_conditions(scope: MetricScope) -> list[ColumnElement[bool]]:
 def failure_conditions(scope: MetricScope) -> list[ColumnElement[bool]]:
     """WHERE conditions for failures started in the scope's window that match its query."""
     window = [failures.c.started_at >= scope.start, failures.c.started_at < scope.end]
-    return [*window, *query_condition(scope.failures, "failure")]
+    return [*window, *query_condition(scope.failures, "failure", window=(scope.start, scope.end))]
 
 
 def deployment_group(scope: MetricScope) -> ColumnElement[Any]:
