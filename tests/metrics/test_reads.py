@@ -6,12 +6,11 @@ import threading
 
 import pytest
 
-from doralens.metrics.reads import done, start
+from doralens.metrics.reads import start
 
 
 def test_a_started_read_gives_its_value_or_raises_its_exception() -> None:
     assert start(lambda: 42).result() == 42
-    assert done("ready").result() == "ready"
 
     def broken() -> int:
         raise ValueError("no such column")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Collection
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 from doralens.domain.buckets import NS_PER_DAY, Bucket, SeriesPoint, buckets
@@ -28,7 +27,7 @@ from doralens.domain.tiers import (
 from doralens.metrics.config import EngineConfig
 from doralens.metrics.durations import Summaries, Summary, summaries_from_aggregates, summaries_from_samples
 from doralens.metrics.leadtime import lead_time_result, read_lead_times
-from doralens.metrics.reads import done, start
+from doralens.metrics.reads import start
 from doralens.metrics.refresh import refresh
 from doralens.metrics.request import METRICS, MetricName, MetricsRequest
 from doralens.metrics.results import (
@@ -41,7 +40,7 @@ from doralens.metrics.results import (
     ReworkResult,
 )
 from doralens.store.base import EventStore
-from doralens.store.records import DaySamples, DeploymentDay, FailureDay, MetricScope
+from doralens.store.records import DaySamples, DeploymentDay, MetricScope
 
 
 @dataclass
@@ -68,7 +67,7 @@ def compute_metrics(
     counted = {"deployment_frequency", "change_failure_rate", "deployment_rework_rate"} & set(wanted)
     lead_time = "change_lead_time" in wanted  # its counts come from the same pass
     # The failure and recovery reads do not depend on the deployment pass: they run beside it (reads.py).
-    restore_read, failure_days_read = _failure_reads(store, scope, starts, wanted)
+    failure_read = start(lambda: _read_failures(store, scope, starts, wanted))
     recovery_read = (
         start(lambda: store.recovery_aggregates(scope, bucket_starts=starts))
         if "failed_deployment_recovery_time" in wanted and not by_samples
@@ -79,21 +78,13 @@ def compute_metrics(
         if counted or by_samples or lead_time
         else []
     )
-    restore = recovery = None
-    found = restore_read.result()
-    if isinstance(found, list):  # the failures' samples, which give the incident counts too
-        restore = summaries_from_samples(found, starts)
-        failure_days = [FailureDay(s.group, s.day, s.rows, s.rows - s.measured) for s in found]
-    else:
-        restore = found
-        failure_days = failure_days_read.result()
+    recovery = None
+    restore, failures = failure_read.result()
     if by_samples:
         recovery = summaries_from_samples([_recovery_samples(d) for d in days if d.change_failures], starts)
     elif recovery_read is not None:
         recovery = summaries_from_aggregates(recovery_read.result(), len(spans))
-    counts = _counts(days, failure_days, spans)
-    if "change_failure_rate" in wanted and restore is not None and not isinstance(found, list):
-        _count_failures(counts, restore, len(spans))  # the store's summaries count them: no read of their own
+    counts = _counts(days, failures, spans)
     lead = read_lead_times(store, request, spans, days) if lead_time else None
     keys = set(counts) | set(restore or {}) | set(recovery or {}) | (lead.groups if lead else set())
     if request.group_by is None:
@@ -119,20 +110,30 @@ def compute_metrics(
     return MetricsReport(request, wanted, clipped, results, refreshed.complete)
 
 
-def _failure_reads(
+def _read_failures(
     store: EventStore, scope: MetricScope, starts: list[int], wanted: Collection[MetricName]
-) -> tuple[Future[Summaries | list[DaySamples] | None], Future[list[FailureDay]]]:
-    """Start the failure reads a question needs: time to restore (summarised by the store, or its samples), and
-    the incidents per day for the change failure rate only when there is no time to restore to count them."""
+) -> tuple[Summaries | None, dict[str | None, list[int]]]:
+    """Time to restore, if asked for, and the failures started per group and bucket (the incident ratio's
+    numerators), in one read: the time-to-restore summaries or samples count the failures too, so only a question
+    without time to restore reads the failures per day for them."""
     if "time_to_restore" in wanted and store.computes_percentiles:
-
-        def summarised() -> Summaries:
-            return summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(starts))
-
-        return start(summarised), done([])
+        restore = summaries_from_aggregates(store.restore_aggregates(scope, bucket_starts=starts), len(starts))
+        return restore, {g: [s.rows if s else 0 for s in per_bucket] for g, (_, per_bucket) in restore.items()}
     if "time_to_restore" in wanted:
-        return start(lambda: store.failure_samples(scope)), done([])
-    return done(None), start(lambda: store.failure_days(scope)) if "change_failure_rate" in wanted else done([])
+        samples = store.failure_samples(scope)
+        return summaries_from_samples(samples, starts), _per_bucket([(s.group, s.day, s.rows) for s in samples], starts)
+    if "change_failure_rate" in wanted:
+        return None, _per_bucket([(d.group, d.day, d.failures) for d in store.failure_days(scope)], starts)
+    return None, {}
+
+
+def _per_bucket(days: list[tuple[str | None, int, int]], starts: list[int]) -> dict[str | None, list[int]]:
+    """Per group, the sum of (group, UTC day, number) in each bucket (``starts`` sorted)."""
+    found: dict[str | None, list[int]] = {}
+    for group, day, number in days:
+        per_bucket = found.get(group) or found.setdefault(group, [0] * len(starts))
+        per_bucket[max(0, bisect_right(starts, day * NS_PER_DAY) - 1)] += number
+    return found
 
 
 def _recovery_samples(day: DeploymentDay) -> DaySamples:
@@ -146,7 +147,7 @@ def _empty(size: int) -> _Counts:
 
 
 def _counts(
-    days: list[DeploymentDay], failure_days: list[FailureDay], spans: list[Bucket]
+    days: list[DeploymentDay], failures: dict[str | None, list[int]], spans: list[Bucket]
 ) -> dict[str | None, _Counts]:
     # A day belongs to the bucket holding its midnight; the window's first day may start before the window, but
     # then its first bucket does too (buckets are calendar days, weeks and months, or the window itself).
@@ -160,18 +161,10 @@ def _counts(
         count.rework[index] += day.rework
         if day.deployments:
             count.days.add(day.day)
-    for fday in failure_days:
-        count = found.get(fday.group) or found.setdefault(fday.group, _empty(len(spans)))
-        count.failures[max(0, bisect_right(starts, fday.day * NS_PER_DAY) - 1)] += fday.failures
+    for group, per_bucket in failures.items():
+        count = found.get(group) or found.setdefault(group, _empty(len(spans)))
+        count.failures = per_bucket
     return found
-
-
-def _count_failures(counts: dict[str | None, _Counts], restore: Summaries, size: int) -> None:
-    """Add the failures each time-to-restore summary counted, open ones included, to their group and bucket."""
-    for group, (_, per_bucket) in restore.items():
-        count = counts.get(group) or counts.setdefault(group, _empty(size))
-        for index, summary in enumerate(per_bucket):
-            count.failures[index] += summary.rows if summary else 0
 
 
 def _frequency(count: _Counts, request: MetricsRequest, spans: list[Bucket]) -> FrequencyResult:

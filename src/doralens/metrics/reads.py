@@ -16,17 +16,10 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # Threads start on first use and are reused by every question of the process. A read only waits on its database,
-# so a handful is enough: a question starts at most three reads besides its own thread's.
+# so a handful is enough: a question starts at most two reads besides its own thread's.
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="doralens-read")
 
 
 def start(read: Callable[[], T]) -> Future[T]:
     """Begin ``read`` on the shared pool; ``result()`` returns its value or raises its exception."""
     return _POOL.submit(read)
-
-
-def done(value: T) -> Future[T]:
-    """A read that needs no database: a future that already holds ``value``."""
-    future: Future[T] = Future()
-    future.set_result(value)
-    return future
