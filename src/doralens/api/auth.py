@@ -1,7 +1,9 @@
 """Key checks for HTTP requests: API keys for writes, API + application keys for reads and management.
 
 Lookups are cached for a few seconds so ingest does not query the key table on every request; a revoked key
-stops working within ``CACHE_SECONDS`` on every worker.
+stops working within ``CACHE_SECONDS`` on every worker. The dependencies are ``async``: a cached key is checked on
+the event loop (a hand-off to the thread pool cost more than the check), and only a lookup in the store goes to a
+worker thread.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from doralens.domain.keys import hash_key
 from doralens.errors import Forbidden, Unauthorized
@@ -27,14 +30,21 @@ class KeyChecker:
         self._cache: dict[str, tuple[KeyRecord | None, float]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, key: str) -> tuple[bool, KeyRecord | None]:
+        """``(True, record or None)`` when the key's verdict is cached and fresh, else ``(False, None)``."""
+        with self._lock:
+            cached = self._cache.get(hash_key(key))
+        if cached is not None and cached[1] > time.monotonic():
+            return True, cached[0]
+        return False, None
+
     def lookup(self, key: str) -> KeyRecord | None:
         """The record of a valid, unrevoked key, or None."""
+        found, record = self.cached(key)
+        if found:
+            return record
         digest = hash_key(key)
         now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
         record = self._store.find_key(digest)
         valid = record if record is not None and record.revoked_at is None else None
         with self._lock:
@@ -43,9 +53,16 @@ class KeyChecker:
             self._cache[digest] = (valid, now + CACHE_SECONDS)
         return valid
 
-    def require(self, key: str | None, kind: KeyKind) -> KeyRecord:
+    async def find(self, key: str | None) -> KeyRecord | None:
+        """``lookup`` for the event loop: a cached verdict at once, else the store's in a worker thread."""
+        if not key:
+            return None
+        found, record = self.cached(key)
+        return record if found else await run_in_threadpool(self.lookup, key)
+
+    async def require(self, key: str | None, kind: KeyKind) -> KeyRecord:
         """Return the record of ``key``; raise ``Forbidden`` unless it is a valid key of ``kind``."""
-        record = self.lookup(key) if key else None
+        record = await self.find(key)
         if record is None or record.kind != kind:
             raise Forbidden()
         return record
@@ -56,26 +73,26 @@ def _checker(request: Request) -> KeyChecker:
     return checker
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     """Dependency: a valid ``DD-API-KEY`` header."""
-    _checker(request).require(request.headers.get("dd-api-key"), "api")
+    await _checker(request).require(request.headers.get("dd-api-key"), "api")
 
 
-def require_app_key(request: Request) -> KeyRecord:
+async def require_app_key(request: Request) -> KeyRecord:
     """Dependency: a valid API key and an application key (``DD-APPLICATION-KEY`` or ``Authorization: Bearer``).
 
     Returns the application key's record, which names who made a change.
     """
     checker = _checker(request)
-    checker.require(request.headers.get("dd-api-key"), "api")
+    await checker.require(request.headers.get("dd-api-key"), "api")
     app_key = request.headers.get("dd-application-key")
     if app_key is None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         app_key = token.strip() if scheme.lower() == "bearer" else None
-    return checker.require(app_key, "app")
+    return await checker.require(app_key, "app")
 
 
-def require_event_key(request: Request) -> None:
+async def require_event_key(request: Request) -> None:
     """Dependency for event sources: an API key in ``DD-API-KEY`` or ``Authorization: Bearer``, else 401."""
     key = request.headers.get("dd-api-key")
     if key is None:
@@ -85,7 +102,7 @@ def require_event_key(request: Request) -> None:
     challenge = 'Bearer realm="doralens"'
     if not key:
         raise Unauthorized("send an API key in DD-API-KEY or Authorization: Bearer", challenge=challenge)
-    record = _checker(request).lookup(key)
+    record = await _checker(request).find(key)
     if record is None or record.kind != "api":
         raise Unauthorized("the API key is unknown or revoked", challenge=challenge)
 
@@ -95,12 +112,12 @@ def who(key: KeyRecord) -> str:
     return f"application key {key.id} ({key.name})"
 
 
-def require_reader(request: Request) -> KeyRecord:
+async def require_reader(request: Request) -> KeyRecord:
     """Dependency of the GitLab-compatible reads: ``PRIVATE-TOKEN: <application key>``, else the Datadog keys."""
     token = request.headers.get("private-token")
     if token is not None:
-        return _checker(request).require(token, "app")
-    return require_app_key(request)
+        return await _checker(request).require(token, "app")
+    return await require_app_key(request)
 
 
 ApiKey = Annotated[None, Depends(require_api_key)]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     cast,
     func,
     literal,
@@ -38,7 +39,15 @@ from doralens.store.percentiles import SqlPercentileStore
 from doralens.store.query_sql import EventKind
 from doralens.store.records import DaySamples, DeploymentDay, FailureDay, LeadTimeDay, MetricScope, StreamFacets
 from doralens.store.schema import deployment_streams, deployments, failures
-from doralens.store.scopes import as_int, deployment_conditions, deployment_group, failure_conditions, failure_select
+from doralens.store.scopes import (
+    as_int,
+    deployment_conditions,
+    deployment_group,
+    failure_conditions,
+    failure_select,
+    shape,
+)
+from doralens.store.statements import STATEMENTS, window_params
 
 _PERCENTILES = (0.5, 0.75, 0.9)
 
@@ -56,6 +65,15 @@ class SqlAggregateStore(SqlPercentileStore):
     ) -> list[DeploymentDay]:
         """Per group and UTC day: deployments, change failures, rework, and the change failures' recovery (with
         the recovery times when ``recoveries``, what change lead time counts when ``lead_time``)."""
+        day_by_day = self._day_by_day(scope, scope.deployments, "deployment")
+        key = ("deployment_days", self.backend.name, day_by_day, shape(scope), recoveries, lead_time)
+        stmt = STATEMENTS.get(key, lambda: self._deployment_days(scope, day_by_day, recoveries, lead_time))
+        rows = self._read(stmt, scope)
+        if day_by_day:
+            return [_deployment_day(None, day, [*c, *r], v) for day, ((c, _), (r, v)) in _days_read(rows)]
+        return [_deployment_day(g, int(d), [int(n or 0) for n in numbers], _values(v)) for g, d, *numbers, v in rows]
+
+    def _deployment_days(self, scope: MetricScope, day_by_day: bool, recoveries: bool, lead_time: bool) -> Select[Any]:
         recovery, status, row = deployments.c.recovery_ns, deployments.c.recovery_status, deployments.c
         counts = [func.count(), func.sum(cast(row.is_change_failure, Integer)), func.sum(cast(row.is_rework, Integer))]
         if lead_time:
@@ -65,24 +83,15 @@ class SqlAggregateStore(SqlPercentileStore):
             counts.append(func.count(row.lead_time_truncated))
         recovered = [func.count(recovery), func.sum(as_int(status == "not_recovered"))]
         recovered.append(func.sum(as_int(status == "inconsistent")))
-        times = func.group_concat(recovery) if recoveries else None
-        if self._day_by_day(scope, scope.deployments, "deployment"):
+        if day_by_day:
             # Two reads per day: every deployment for the counts, change failures only for their recovery.
-            node, time = scope.deployments, deployments.c.finished_at
-            found = self._per_day(
-                scope,
-                time,
-                node,
-                "deployment",
-                [(counts, None, []), (recovered, times, [deployments.c.is_change_failure])],
-            )
-            return [_deployment_day(None, day, [*c, *r], v) for day, ((c, _), (r, v)) in found]
+            times = func.group_concat(recovery) if recoveries else None
+            reads: list[Read] = [(counts, None, []), (recovered, times, [deployments.c.is_change_failure])]
+            return _per_day(scope, deployments.c.finished_at, scope.deployments, "deployment", reads)
         day = day_of(deployments.c.finished_at).label("day")
         values = self._aggregated(recovery) if recoveries else literal(None)
         stmt = select(deployment_group(scope), day, *counts, *recovered, values).where(*deployment_conditions(scope))
-        with self.backend.reader.connect() as conn:
-            rows = conn.execute(stmt.group_by(*_day_groups(scope))).all()
-        return [_deployment_day(g, int(d), [int(n or 0) for n in numbers], _values(v)) for g, d, *numbers, v in rows]
+        return stmt.group_by(*_day_groups(scope))
 
     def failure_days(self, scope: MetricScope) -> list[FailureDay]:
         """Failures started, and those still open, per group and UTC day."""
@@ -93,52 +102,35 @@ class SqlAggregateStore(SqlPercentileStore):
         return self._failure_samples(scope, True)
 
     def _failure_samples(self, scope: MetricScope, durations: bool) -> list[DaySamples]:
+        day_by_day = self._day_by_day(scope, scope.failures, "failure")
+        key = ("failure_samples", self.backend.name, day_by_day, shape(scope), durations)
+        stmt = STATEMENTS.get(key, lambda: self._failure_statement(scope, day_by_day, durations))
+        rows = self._read(stmt, scope)
+        if day_by_day:
+            return [DaySamples(None, day, n, measured, tuple(v)) for day, (((n, measured), v),) in _days_read(rows)]
+        return [DaySamples(g, int(d), int(n), int(m), tuple(_values(v))) for g, d, n, m, v in rows]
+
+    def _failure_statement(self, scope: MetricScope, day_by_day: bool, durations: bool) -> Select[Any]:
         duration = failures.c.finished_at - failures.c.started_at
         counts = [func.count(), func.count(duration)]
-        if self._day_by_day(scope, scope.failures, "failure"):
+        if day_by_day:
             values = func.group_concat(duration) if durations else None
-            found = self._per_day(scope, failures.c.started_at, scope.failures, "failure", [(counts, values, [])])
-            return [DaySamples(None, day, n, measured, tuple(v)) for day, (((n, measured), v),) in found]
+            return _per_day(scope, failures.c.started_at, scope.failures, "failure", [(counts, values, [])])
         day = day_of(failures.c.started_at).label("day")
         agg = self._aggregated(duration) if durations else literal(None)
         stmt = failure_select(scope, day, *counts, agg).where(*failure_conditions(scope))
+        return stmt.group_by(*_day_groups(scope))
+
+    def _read(self, stmt: Select[Any], scope: MetricScope) -> Sequence[Any]:
+        """The rows of a statement built from the scope (or one of its shape), for the scope's window."""
         with self.backend.reader.connect() as conn:
-            rows = conn.execute(stmt.group_by(*_day_groups(scope))).all()
-        return [DaySamples(g, int(d), int(n), int(m), tuple(_values(v))) for g, d, n, m, v in rows]
+            return conn.execute(stmt, window_params(scope.start, scope.end)).all()
 
     def _aggregated(self, values: ColumnElement[Any]) -> ColumnElement[Any]:
         """Every non-NULL value of a group: SQLite's ``group_concat`` text, PostgreSQL's ``array_agg`` list."""
         if self.backend.name == "sqlite":
             return func.group_concat(values)
         return array_agg(values).filter(values.is_not(None))
-
-    def _per_day(
-        self,
-        scope: MetricScope,
-        time: ColumnElement[int],
-        node: Any,
-        kind: EventKind,
-        reads: Sequence[tuple[Sequence[ColumnElement[Any]], ColumnElement[Any] | None, list[ColumnElement[bool]]]],
-    ) -> list[tuple[int, list[tuple[list[int], list[int]]]]]:
-        """SQLite's day-by-day plan (``days.py``): per day with events, each read's counts and values.
-
-        A read is (counts, values or None, extra conditions); the first read's first count decides whether the
-        day had any event.
-        """
-        days = days_cte(scope)
-        low, high = day_bounds(days, scope)
-        where = [time >= low, time < high, *query_condition(node, kind)]
-        summaries = [
-            select(day_summary(counts, values)).where(*where, *extra).scalar_subquery()
-            for counts, values, extra in reads
-        ]
-        found = []
-        with self.backend.reader.connect() as conn:
-            for day, *texts in conn.execute(per_day(days, *summaries)):
-                parsed = [read_day_summary(text) for text in texts]
-                if parsed[0][0][0]:
-                    found.append((int(day), parsed))
-        return found
 
     def environments(self) -> list[str | None]:
         """Every env deployments have been seen in (None for deployments without one)."""
@@ -162,6 +154,36 @@ class SqlAggregateStore(SqlPercentileStore):
         with self.backend.reader.connect() as conn:
             found = conn.execute(select(failures.c.severity).where(failures.c.severity.is_not(None)).distinct())
             return tuple(sorted(found.scalars()))
+
+
+Read = tuple[Sequence[ColumnElement[Any]], ColumnElement[Any] | None, list[ColumnElement[bool]]]
+
+
+def _per_day(
+    scope: MetricScope, time: ColumnElement[int], node: Any, kind: EventKind, reads: Sequence[Read]
+) -> Select[Any]:
+    """SQLite's day-by-day plan (``days.py``): one row per day of the window with a text summary per read.
+
+    A read is (counts, values or None, extra conditions).
+    """
+    days = days_cte(scope)
+    low, high = day_bounds(days, scope)
+    where = [time >= low, time < high, *query_condition(node, kind)]
+    summaries = [
+        select(day_summary(counts, values)).where(*where, *extra).scalar_subquery() for counts, values, extra in reads
+    ]
+    return per_day(days, *summaries)
+
+
+def _days_read(rows: Sequence[Any]) -> list[tuple[int, list[tuple[list[int], list[int]]]]]:
+    """Per day with events, each read's counts and values; the first read's first count says whether the day had
+    any event."""
+    found = []
+    for day, *texts in rows:
+        parsed = [read_day_summary(str(text)) for text in texts]
+        if parsed[0][0][0]:
+            found.append((int(day), parsed))
+    return found
 
 
 def _day_groups(scope: MetricScope) -> list[ColumnElement[Any]]:

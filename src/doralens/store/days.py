@@ -19,6 +19,7 @@ from doralens.domain.buckets import NS_PER_DAY
 from doralens.domain.query_ast import And, MatchAll, Node, Term
 from doralens.store.query_sql import EventKind, Window, compile_query
 from doralens.store.records import MetricScope
+from doralens.store.statements import FIRST_DAY, STOP_DAY, WINDOW_END, WINDOW_START, window_bound
 
 # Filters with an index (filter column, time column, ...): see schema.DEPLOYMENT_METRIC_INDEXES / FAILURE_...
 _RANGED_FIELDS: dict[EventKind, frozenset[str]] = {
@@ -46,16 +47,16 @@ def ranged(node: Node, kind: EventKind) -> bool:
 
 
 def days_cte(scope: MetricScope) -> CTE:
-    """The UTC days the scope's window touches, as a recursive CTE with column ``d``."""
+    """The UTC days the scope's window touches, as a recursive CTE with column ``d`` (window parameters)."""
     first, stop = scope.start // NS_PER_DAY, (scope.end - 1) // NS_PER_DAY + 1
-    days = select(literal(first).label("d")).cte("days", recursive=True)
-    return days.union_all(select((days.c.d + 1).label("d")).where(days.c.d + 1 < literal(stop)))
+    days = select(window_bound(FIRST_DAY, first).label("d")).cte("days", recursive=True)
+    return days.union_all(select((days.c.d + 1).label("d")).where(days.c.d + 1 < window_bound(STOP_DAY, stop)))
 
 
 def day_bounds(days: CTE, scope: MetricScope) -> tuple[ColumnElement[int], ColumnElement[int]]:
     """The part of each day inside the window: ``[max(day start, start), min(day end, end))``."""
-    low = func.max(days.c.d * literal(NS_PER_DAY), literal(scope.start))
-    high = func.min((days.c.d + 1) * literal(NS_PER_DAY), literal(scope.end))
+    low = func.max(days.c.d * literal(NS_PER_DAY), window_bound(WINDOW_START, scope.start))
+    high = func.min((days.c.d + 1) * literal(NS_PER_DAY), window_bound(WINDOW_END, scope.end))
     return low, high
 
 

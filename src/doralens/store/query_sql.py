@@ -39,7 +39,7 @@ from doralens.domain.query_ast import And, Field, MatchAll, Node, Not, Or, Patte
 from doralens.store.schema import deployment_tags, deployments, failure_services, failure_tags, failures
 
 EventKind = Literal["deployment", "failure"]
-Window = tuple[int, int]  # [start, end) in nanoseconds
+Window = tuple[int | ColumnElement[int], int | ColumnElement[int]]  # [start, end) in nanoseconds, or parameters
 
 _LIKE_ESCAPES = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
 # GLOB has no escape character; a one-character class matches its member literally.
