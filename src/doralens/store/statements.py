@@ -63,6 +63,11 @@ class StatementCache:
                 self._found.popitem(last=False)
         return built
 
+    def clear(self) -> None:
+        """Forget every statement."""
+        with self._lock:
+            self._found.clear()
+
     def __len__(self) -> int:
         return len(self._found)
 

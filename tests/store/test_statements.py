@@ -1,0 +1,86 @@
+"""Kept statements: the same answer for any window as a statement built for it, and a bounded cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from doralens.domain.buckets import NS_PER_DAY
+from doralens.domain.query import parse_query
+from doralens.domain.query_ast import MatchAll, Node
+from doralens.store.records import GroupBy, MetricScope
+from doralens.store.sql import SqlEventStore
+from doralens.store.statements import STATEMENTS, StatementCache, window_params
+from tests.builders import deployment, failure, ts
+
+# (deployments, failures) filters: none, env (SQLite reads it day by day), service (GROUP BY), a negation.
+FILTERS: list[tuple[str, str]] = [("", ""), ("env:prod", "env:prod"), ("service:web", "service:web"), ("-env:dev", "")]
+WINDOWS = [
+    ("2024-03-01T00:00:00Z", "2024-03-04T00:00:00Z"),
+    ("2024-03-02T06:00:00Z", "2024-03-03T18:00:00Z"),
+    ("2024-02-01T00:00:00Z", "2024-02-02T00:00:00Z"),
+    ("2024-03-01T00:00:00Z", "2024-04-01T00:00:00Z"),
+]
+
+
+def _node(text: str) -> Node:
+    return parse_query(text) if text else MatchAll()
+
+
+def _answers(store: SqlEventStore, scope: MetricScope) -> tuple[object, ...]:
+    return (
+        store.deployment_days(scope, recoveries=True, lead_time=True),
+        store.deployment_days(scope),
+        store.failure_samples(scope),
+        store.failure_days(scope),
+    )
+
+
+@pytest.mark.parametrize("group_by", [None, "service"])
+def test_a_kept_statement_answers_every_window_like_a_new_one(store: SqlEventStore, group_by: GroupBy | None) -> None:
+    for day in range(1, 4):
+        for hour, env, service in [(3, "prod", "web"), (9, "dev", "web"), (12, "prod", "api"), (23, "staging", "web")]:
+            finished = f"2024-03-{day:02d}T{hour:02d}:00:00Z"
+            store.record_deployment(deployment(service, env, finished))
+        start = f"2024-03-{day:02d}T10:00:00Z"
+        store.record_failure(failure(("web", "api"), "prod", start, f"2024-03-{day:02d}T11:30:00Z"))
+        store.record_failure(failure(("web",), "dev", f"2024-03-{day:02d}T20:00:00Z"))
+    for deployments, failures in FILTERS:
+        scopes = [MetricScope(ts(a), ts(b), _node(deployments), _node(failures), group_by) for a, b in WINDOWS]
+        STATEMENTS.clear()
+        kept = [_answers(store, scope) for scope in scopes]
+        assert len(STATEMENTS) == 4  # one per statement shape (the four reads above), whatever the window
+        fresh = []
+        for scope in scopes:
+            STATEMENTS.clear()
+            fresh.append(_answers(store, scope))
+        assert kept == fresh, (deployments, failures)
+        assert any(answer[0] for answer in kept)  # the windows hold events: the comparison is not of empties
+
+
+def test_window_params_name_the_bounds_and_the_days_they_touch() -> None:
+    start, end = 10 * NS_PER_DAY + 5, 12 * NS_PER_DAY
+    assert window_params(start, end) == {
+        "window_start": start,
+        "window_end": end,
+        "window_first_day": 10,
+        "window_stop_day": 12,
+    }
+    assert window_params(start, end + 1)["window_stop_day"] == 13
+
+
+def test_the_cache_keeps_the_most_recently_used() -> None:
+    cache = StatementCache(size=2)
+    built: list[str] = []
+
+    def build(name: str) -> str:
+        built.append(name)
+        return name
+
+    assert cache.get("a", lambda: build("a")) == "a"
+    assert cache.get("b", lambda: build("b")) == "b"
+    assert cache.get("a", lambda: build("a")) == "a"  # a is now the most recent
+    assert cache.get("c", lambda: build("c")) == "c"  # b goes
+    assert cache.get("a", lambda: build("a")) == "a"
+    assert cache.get("b", lambda: build("b")) == "b"
+    assert built == ["a", "b", "c", "b"]
+    assert len(cache) == 2
