@@ -66,10 +66,13 @@ def compute_metrics(
     by_samples = "failed_deployment_recovery_time" in wanted and not store.computes_percentiles
     counted = {"deployment_frequency", "change_failure_rate", "deployment_rework_rate"} & set(wanted)
     lead_time = "change_lead_time" in wanted  # its counts come from the same pass
-    # The failure and recovery reads do not depend on the deployment pass: they run beside it (reads.py).
-    failure_read = start(lambda: _read_failures(store, scope, starts, wanted))
+    # The failure and recovery reads do not depend on the deployment pass: they run beside it unless they were
+    # quick for a question of this shape (reads.py).
+    length = window.end - window.start
+    shape = (store.backend.name, scope.deployments, scope.failures, scope.group_by, length, len(spans), wanted)
+    failure_read = start(lambda: _read_failures(store, scope, starts, wanted), key=("failures", shape))
     recovery_read = (
-        start(lambda: store.recovery_aggregates(scope, bucket_starts=starts))
+        start(lambda: store.recovery_aggregates(scope, bucket_starts=starts), key=("recoveries", shape))
         if "failed_deployment_recovery_time" in wanted and not by_samples
         else None
     )

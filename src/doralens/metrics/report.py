@@ -8,7 +8,7 @@ the events behind it; series points are clipped to the window.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -46,8 +46,15 @@ def events_link(
     return f"{EVENTS_PATH.format(metric=metric)}?{query}"
 
 
+# A report writes each bucket bound many times (a link per number), and the same bounds recur across questions.
+@lru_cache(maxsize=4096)
 def _moment(ns: int) -> str:
-    return quote_plus(format_rfc3339(ns))
+    return quote_plus(_when(ns))
+
+
+@lru_cache(maxsize=4096)
+def _when(ns: int) -> str:
+    return format_rfc3339(ns)
 
 
 def seconds(ns: float | None) -> float | None:
@@ -101,7 +108,7 @@ def _series(
 ) -> list[dict[str, Any]]:
     out = []
     for span, point in zip(report.spans, points, strict=True):
-        item = {"start": format_rfc3339(span.start), "end": format_rfc3339(span.end), **render(point.value, span)}
+        item = {"start": _when(span.start), "end": _when(span.end), **render(point.value, span)}
         out.append(item)
     return out
 

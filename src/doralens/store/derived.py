@@ -28,7 +28,15 @@ from doralens.domain.events import Deployment, Failure
 from doralens.domain.streams import StreamKey
 from doralens.store.derived_write import write_refresh
 from doralens.store.dialect import Backend
-from doralens.store.dirty import by_env, current_tokens, env_from_key, env_key, new_token, team_streams
+from doralens.store.dirty import (
+    by_env,
+    current_tokens,
+    dirty_query,
+    env_from_key,
+    env_key,
+    new_token,
+    team_streams,
+)
 from doralens.store.failures_sql import services_of
 from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
 from doralens.store.rows import attribution_from, deployment_from, failure_from, verdict_from
@@ -42,6 +50,7 @@ from doralens.store.schema import (
     failure_services,
     failures,
 )
+from doralens.store.statements import STATEMENTS
 
 CHUNK = 500
 FINGERPRINT = "fingerprint"
@@ -58,12 +67,11 @@ class SqlDerivedStore:
 
     def dirty_streams(self, *, envs: Collection[str | None] | None = None, limit: int = 10_000) -> dict[StreamKey, str]:
         """Dirty streams (in ``envs`` when given) and their tokens, at most ``limit``."""
-        stmt = select(dirty_streams.c.service, dirty_streams.c.env_key, dirty_streams.c.token)
-        if envs is not None:
-            stmt = stmt.where(dirty_streams.c.env_key.in_(sorted({env_key(e) for e in envs})))
+        keys = None if envs is None else tuple(sorted({env_key(e) for e in envs}))
+        # Every question asks this first: the statement is kept (statements.py).
+        stmt = STATEMENTS.get(("dirty_streams", keys, limit), lambda: dirty_query(dirty_streams, keys, limit))
         with self.backend.reader.connect() as conn:
-            rows = conn.execute(stmt.order_by(dirty_streams.c.env_key, dirty_streams.c.service).limit(limit))
-            return {(service, env_from_key(key)): token for service, key, token in rows}
+            return {(service, env_from_key(key)): token for service, key, token in conn.execute(stmt)}
 
     def stream_tokens(self, streams: Collection[StreamKey]) -> dict[StreamKey, str | None]:
         """The current dirty token of each stream, None for a clean one."""

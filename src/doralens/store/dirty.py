@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import Connection, case, select
+from sqlalchemy import Connection, Select, Table, case, select
 
 from doralens.domain.events import Failure
 from doralens.domain.streams import StreamKey
@@ -133,3 +134,11 @@ def current_tokens(conn: Connection, streams: Collection[StreamKey]) -> dict[Str
             for service, token in rows:
                 found[(service, env)] = token
     return found
+
+
+def dirty_query(table: Table, env_keys: tuple[str, ...] | None, limit: int) -> Select[Any]:
+    """Service, env key and token of the dirty streams listed in ``table`` (of ``env_keys`` when given)."""
+    stmt = select(table.c.service, table.c.env_key, table.c.token)
+    if env_keys is not None:
+        stmt = stmt.where(table.c.env_key.in_(env_keys))
+    return stmt.order_by(table.c.env_key, table.c.service).limit(limit)

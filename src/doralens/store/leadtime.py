@@ -19,7 +19,7 @@ from doralens.domain.streams import StreamKey
 from doralens.gitdata.leadtime import RETRY_STATUSES, DeploymentLeadTime
 from doralens.gitdata.records import delete_records, load_records, save_records
 from doralens.store.dialect import Backend
-from doralens.store.dirty import env_from_key, env_key, mark_dirty, new_token
+from doralens.store.dirty import dirty_query, env_from_key, env_key, mark_dirty, new_token
 from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
 from doralens.store.schema import (
     deployment_lead_times,
@@ -28,6 +28,7 @@ from doralens.store.schema import (
     derived_settings,
     lead_time_dirty,
 )
+from doralens.store.statements import STATEMENTS
 
 FINGERPRINT = "lead_time_fingerprint"
 # Deadlock and serialization failures: another transaction won; the stream stays stale and is tried again.
@@ -66,12 +67,10 @@ class SqlLeadTimeState:
 
     def dirty(self, *, envs: Collection[str | None] | None = None, limit: int = 10_000) -> dict[StreamKey, str]:
         """Streams whose lead time is stale (in ``envs`` when given), with their tokens."""
-        stmt = select(lead_time_dirty.c.service, lead_time_dirty.c.env_key, lead_time_dirty.c.token)
-        if envs is not None:
-            stmt = stmt.where(lead_time_dirty.c.env_key.in_(sorted({env_key(e) for e in envs})))
+        keys = None if envs is None else tuple(sorted({env_key(e) for e in envs}))
+        stmt = STATEMENTS.get(("lead_time_dirty", keys, limit), lambda: dirty_query(lead_time_dirty, keys, limit))
         with self.backend.reader.connect() as conn:
-            rows = conn.execute(stmt.order_by(lead_time_dirty.c.env_key, lead_time_dirty.c.service).limit(limit))
-            return {(service, env_from_key(key)): token for service, key, token in rows}
+            return {(service, env_from_key(key)): token for service, key, token in conn.execute(stmt)}
 
     def history(self, stream: StreamKey) -> list[Deployment]:
         """The stream's deployments with git data, in canonical order (finished, started, id)."""
