@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from doralens.domain.buckets import NS_PER_DAY
+from doralens.domain.buckets import NS_PER_DAY, Interval, Window, buckets
 from doralens.domain.query import parse_query
 from doralens.domain.query_ast import MatchAll, Node
 from doralens.store.records import GroupBy, MetricScope
@@ -19,6 +19,8 @@ WINDOWS = [
     ("2024-03-02T06:00:00Z", "2024-03-03T18:00:00Z"),
     ("2024-02-01T00:00:00Z", "2024-02-02T00:00:00Z"),
     ("2024-03-01T00:00:00Z", "2024-04-01T00:00:00Z"),
+    ("2024-02-01T00:00:00Z", "2024-05-01T00:00:00Z"),  # three months of unequal length
+    ("2024-01-01T00:00:00Z", "2024-03-02T12:00:00Z"),  # three others
 ]
 
 
@@ -27,12 +29,21 @@ def _node(text: str) -> Node:
 
 
 def _answers(store: SqlEventStore, scope: MetricScope) -> tuple[object, ...]:
-    return (
+    found: tuple[object, ...] = (
         store.deployment_days(scope, recoveries=True, lead_time=True),
         store.deployment_days(scope),
         store.failure_samples(scope),
         store.failure_days(scope),
     )
+    if store.computes_percentiles:
+        # Bucket layouts: one bucket, equal widths (their origin and width are parameters too), months.
+        for interval in (Interval.ALL, Interval.DAY, Interval.MONTH):
+            starts = [b.start for b in buckets(Window(scope.start, scope.end), interval)]
+            found += (
+                store.restore_aggregates(scope, bucket_starts=starts),
+                store.recovery_aggregates(scope, bucket_starts=starts),
+            )
+    return found
 
 
 @pytest.mark.parametrize("group_by", [None, "service"])
@@ -48,7 +59,9 @@ def test_a_kept_statement_answers_every_window_like_a_new_one(store: SqlEventSto
         scopes = [MetricScope(ts(a), ts(b), _node(deployments), _node(failures), group_by) for a, b in WINDOWS]
         STATEMENTS.clear()
         kept = [_answers(store, scope) for scope in scopes]
-        assert len(STATEMENTS) == 4  # one per statement shape (the four reads above), whatever the window
+        # One per statement shape, whatever the window: the four reads above, and on PostgreSQL two per bucket
+        # layout: one bucket, equal widths, and each of the two sets of unequal month starts.
+        assert len(STATEMENTS) == (4 + 2 * 4 if store.computes_percentiles else 4)
         fresh = []
         for scope in scopes:
             STATEMENTS.clear()

@@ -15,16 +15,17 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, select
 
 from doralens.domain.buckets import NS_PER_DAY
 from doralens.domain.events import Deployment
 from doralens.store.dialect import Backend
-from doralens.store.percentiles import SqlPercentileStore, bucket_index
+from doralens.store.percentiles import SqlPercentileStore, bucket_index, bucket_layout
 from doralens.store.records import DaySamples, DurationAggregate, MetricScope
 from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
 from doralens.store.schema import deployment_commits, deployments
-from doralens.store.scopes import deployment_conditions
+from doralens.store.scopes import deployment_conditions, shape
+from doralens.store.statements import STATEMENTS
 
 NO_GIT = "no_git"
 PENDING = "pending"
@@ -65,18 +66,22 @@ class SqlLeadTimeMetrics(SqlPercentileStore):
 
     def lead_time_aggregates(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[DurationAggregate]:
         """Lead-time aggregates per group and bucket and per group (PostgreSQL only)."""
-        inner = (
-            select(
-                _group(scope),
-                bucket_index(deployments.c.finished_at, bucket_starts).label("bucket"),
-                deployment_commits.c.lead_time.label("dur"),
-                literal(None).label("status"),
+
+        def build() -> Select[Any]:
+            inner = (
+                select(
+                    _group(scope),
+                    bucket_index(deployments.c.finished_at, bucket_starts).label("bucket"),
+                    deployment_commits.c.lead_time.label("dur"),
+                    literal(None).label("status"),
+                )
+                .select_from(_shipped_commits())
+                .where(*deployment_conditions(scope))
             )
-            .select_from(_shipped_commits())
-            .where(*deployment_conditions(scope))
-            .subquery()
-        )
-        return self._aggregates(inner)
+            return self._aggregates(inner.subquery())
+
+        key = ("lead_time_aggregates", self.backend.name, shape(scope), bucket_layout(bucket_starts))
+        return self._read_aggregates(STATEMENTS.get(key, build), scope, bucket_starts)
 
     def lead_time_statuses(self, scope: MetricScope) -> list[tuple[str | None, str, int]]:
         """Deployments of the scope per group and lead-time status, for every status but ``ok``: the per-day

@@ -5,24 +5,54 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, case, func, literal, select, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Select, Subquery, bindparam, case, func, literal, select, tuple_
 
 from doralens.store.dialect import Backend
 from doralens.store.records import DurationAggregate, MetricScope
 from doralens.store.schema import deployments, failures
-from doralens.store.scopes import as_int, deployment_conditions, deployment_group, failure_conditions, failure_select
+from doralens.store.scopes import (
+    as_int,
+    deployment_conditions,
+    deployment_group,
+    failure_conditions,
+    failure_select,
+    shape,
+)
+from doralens.store.statements import STATEMENTS, window_params
 
 _PERCENTILES = (0.5, 0.75, 0.9)
 
 
-def bucket_index(column: ColumnElement[int], starts: Sequence[int]) -> ColumnElement[int]:
-    """The index of the bucket (from sorted ``starts``) holding ``column``: arithmetic when widths are equal."""
+BUCKET_ORIGIN = "bucket_origin"
+BUCKET_WIDTH = "bucket_width"
+Layout = tuple[int, ...] | str
+
+
+def bucket_layout(starts: Sequence[int]) -> Layout:
+    """What a statement from ``bucket_index`` depends on: "one" bucket, buckets of "equal" width (origin and width
+    are parameters, see ``bucket_params``), else the starts themselves (months)."""
     widths = {b - a for a, b in pairwise(starts)}
     if not widths:
+        return "one"
+    return "equal" if len(widths) == 1 else tuple(starts)
+
+
+def bucket_params(starts: Sequence[int]) -> dict[str, int]:
+    """The values of the parameters of an "equal" layout (harmless for the others)."""
+    return {BUCKET_ORIGIN: starts[0], BUCKET_WIDTH: starts[1] - starts[0] if len(starts) > 1 else 1}
+
+
+def bucket_index(column: ColumnElement[int], starts: Sequence[int]) -> ColumnElement[int]:
+    """The index of the bucket (from sorted ``starts``) holding ``column``: arithmetic when widths are equal."""
+    layout = bucket_layout(starts)
+    if layout == "one":
         return literal(0)
-    if len(widths) == 1:
-        return (column - literal(starts[0])) // literal(widths.pop())
+    if layout == "equal":
+        params = bucket_params(starts)
+        origin = bindparam(BUCKET_ORIGIN, params[BUCKET_ORIGIN], type_=BigInteger)
+        return (column - origin) // bindparam(BUCKET_WIDTH, params[BUCKET_WIDTH], type_=BigInteger)
     return case(*((column >= start, index) for index, start in reversed(list(enumerate(starts)))), else_=0)
 
 
@@ -38,33 +68,37 @@ class SqlPercentileStore:
 
     def restore_aggregates(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[DurationAggregate]:
         """Time-to-restore aggregates per group and bucket and per group (PostgreSQL only)."""
-        columns = (
-            bucket_index(failures.c.started_at, bucket_starts).label("bucket"),
-            (failures.c.finished_at - failures.c.started_at).label("dur"),
-            literal(None).label("status"),
-        )
-        inner = failure_select(scope, *columns).where(*failure_conditions(scope)).subquery()
-        return self._aggregates(inner)
+
+        def build() -> Select[Any]:
+            columns = (
+                bucket_index(failures.c.started_at, bucket_starts).label("bucket"),
+                (failures.c.finished_at - failures.c.started_at).label("dur"),
+                literal(None).label("status"),
+            )
+            return self._aggregates(failure_select(scope, *columns).where(*failure_conditions(scope)).subquery())
+
+        key = ("restore_aggregates", self.backend.name, shape(scope), bucket_layout(bucket_starts))
+        return self._read_aggregates(STATEMENTS.get(key, build), scope, bucket_starts)
 
     def recovery_aggregates(self, scope: MetricScope, *, bucket_starts: Sequence[int]) -> list[DurationAggregate]:
         """Failed deployment recovery aggregates per group and bucket and per group (PostgreSQL only)."""
-        inner = (
-            select(
+
+        def build() -> Select[Any]:
+            inner = select(
                 deployment_group(scope),
                 bucket_index(deployments.c.finished_at, bucket_starts).label("bucket"),
                 deployments.c.recovery_ns.label("dur"),
                 deployments.c.recovery_status.label("status"),
-            )
-            .where(*deployment_conditions(scope), deployments.c.is_change_failure)
-            .subquery()
-        )
-        return self._aggregates(inner)
+            ).where(*deployment_conditions(scope), deployments.c.is_change_failure)
+            return self._aggregates(inner.subquery())
 
-    def _aggregates(self, inner: Subquery) -> list[DurationAggregate]:
-        if not self.computes_percentiles:
-            raise NotImplementedError("percentile_cont aggregates need PostgreSQL; read the samples instead")
+        key = ("recovery_aggregates", self.backend.name, shape(scope), bucket_layout(bucket_starts))
+        return self._read_aggregates(STATEMENTS.get(key, build), scope, bucket_starts)
+
+    def _aggregates(self, inner: Subquery) -> Select[Any]:
+        """The percentile aggregates of ``inner``'s durations (``grp``, ``bucket``, ``dur``, ``status``)."""
         dur = inner.c.dur
-        stmt = select(
+        return select(
             inner.c.grp,
             inner.c.bucket,
             func.grouping(inner.c.bucket),
@@ -76,6 +110,14 @@ class SqlPercentileStore:
             func.sum(as_int(inner.c.status == "not_recovered")),
             func.sum(as_int(inner.c.status == "inconsistent")),
         ).group_by(func.grouping_sets(tuple_(inner.c.grp, inner.c.bucket), tuple_(inner.c.grp)))
+
+    def _read_aggregates(
+        self, stmt: Select[Any], scope: MetricScope, bucket_starts: Sequence[int]
+    ) -> list[DurationAggregate]:
+        """Run an ``_aggregates`` statement built for the scope (or one of its shape and bucket layout)."""
+        if not self.computes_percentiles:
+            raise NotImplementedError("percentile_cont aggregates need PostgreSQL; read the samples instead")
+        params = window_params(scope.start, scope.end) | bucket_params(bucket_starts)
         with self.backend.reader.connect() as conn:
             return [
                 DurationAggregate(
@@ -91,5 +133,5 @@ class SqlPercentileStore:
                     not_recovered=int(row[10] or 0),
                     inconsistent=int(row[11] or 0),
                 )
-                for row in conn.execute(stmt)
+                for row in conn.execute(stmt, params)
             ]
