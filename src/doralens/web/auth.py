@@ -32,7 +32,7 @@ def _basic(request: Request) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-def allowed(guard: UiAuth, request: Request, keys: KeyChecker) -> bool:
+async def allowed(guard: UiAuth, request: Request, keys: KeyChecker) -> bool:
     """True when the request may see the dashboard under ``guard``."""
     if guard.mode == "none":
         return True
@@ -44,14 +44,14 @@ def allowed(guard: UiAuth, request: Request, keys: KeyChecker) -> bool:
         same_password = hmac.compare_digest(credentials[1].encode(), guard.password.encode())
         return same_user and same_password
     key = credentials[1] if credentials else request.headers.get("dd-application-key")
-    record = keys.lookup(key) if key else None
+    record = await keys.find(key)
     return record is not None and record.kind == "app"
 
 
-def require_viewer(request: Request) -> None:
+async def require_viewer(request: Request) -> None:
     """Dependency of every dashboard route: 401 with a basic-auth challenge unless the guard lets the request in."""
     settings: Settings = request.app.state.settings
-    if not allowed(ui_auth(settings.ui_auth, settings.host), request, request.app.state.keys):
+    if not await allowed(ui_auth(settings.ui_auth, settings.host), request, request.app.state.keys):
         raise Unauthorized("the dashboard needs credentials (DORALENS_UI_AUTH)", challenge=CHALLENGE)
 
 
