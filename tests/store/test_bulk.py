@@ -154,3 +154,25 @@ def test_moving_a_deployment_marks_the_stream_of_those_it_remediates(store: SqlE
         conn.execute(delete(dirty_streams))
     _in_bulk(store, [(Deployment(fix, "web", T, T + 60, env="stage"), None)], 100)
     assert [row[:2] for row in dump(store)["dirty_streams"]] == [("api", "prod"), ("web", "prod"), ("web", "stage")]
+
+
+def test_a_failure_without_id_merges_into_the_first_received_in_a_batch_too(store: SqlEventStore) -> None:
+    # Found by the property test above: failures with an id written at the end of a batch were stamped with the
+    # batch's start, so they looked received before a failure without an id written earlier in the same batch.
+    first = Failure("generated-failure-first", T, services=("web",), env="prod", id_given=False)
+    named = Failure(FAILURE_IDS[1], T, services=("web", "api"), env="prod")
+    update = Failure("generated-failure-update", T, ("web", "api"), finished_at=T + 100, env="prod", id_given=False)
+    clear(store)
+    for failure in (first, named, update):
+        store.record_failure(failure)
+    expected = dump(store, since=False)
+    clear(store)
+    with store.backend.write() as conn:
+        write_batch(conn, store.backend, [Item(n, f) for n, f in enumerate((first, named, update), start=1)])
+    assert dump(store, since=False) == expected
+    resolved = store.get_failure("generated-failure-first")
+    assert resolved is not None
+    assert resolved.finished_at == T + 100  # the update went to the failure received first
+    still_open = store.get_failure(FAILURE_IDS[1])
+    assert still_open is not None
+    assert still_open.finished_at is None

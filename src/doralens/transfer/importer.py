@@ -44,11 +44,14 @@ Progress = Callable[[str, int], None]  # phase ("check" or "import"), bytes of t
 
 def write_batch(conn: Any, backend: Backend, items: list[Item]) -> None:
     """Write a batch in the caller's transaction: in bulk, but for failures without an id, one by one in order."""
-    now = time.time_ns()
     pending_deployments: list[tuple[Deployment, ChangeFailureMark | None]] = []
     pending_failures: list[Failure] = []
 
     def flush() -> None:
+        # Stamped when written, not when the batch began: a failure without an id merges into the earliest
+        # received failure holding its key, so a failure written after one of those must not look received before
+        # it. The rows of a flush take now + 0, 1, 2... ns, and writing them takes longer than that.
+        now = time.time_ns()
         write_deployments(conn, backend, pending_deployments, now)
         write_failures(conn, backend, pending_failures, now)
         pending_deployments.clear()
