@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import bindparam, func, literal, select
 
 from doralens.domain.buckets import NS_PER_DAY, Interval, Window, buckets
 from doralens.domain.query import parse_query
 from doralens.domain.query_ast import MatchAll, Node
 from doralens.store.records import GroupBy, MetricScope
+from doralens.store.schema import deployments as deployment_table
 from doralens.store.sql import SqlEventStore
-from doralens.store.statements import STATEMENTS, StatementCache, window_params
+from doralens.store.statements import STATEMENTS, StatementCache, fetch, window_bound, window_params
 from tests.builders import deployment, failure, ts
 
 # (deployments, failures) filters: none, env (SQLite reads it day by day), service (GROUP BY), a negation.
@@ -97,3 +99,30 @@ def test_the_cache_keeps_the_most_recently_used() -> None:
     assert cache.get("b", lambda: build("b")) == "b"
     assert built == ["a", "b", "c", "b"]
     assert len(cache) == 2
+
+
+def test_fetch_returns_what_sqlalchemy_returns_for_every_kind_of_parameter(store: SqlEventStore) -> None:
+    for hour, env, service in [(3, "prod", "web"), (9, "dev", "web"), (12, "prod", "api"), (23, None, "web")]:
+        store.record_deployment(deployment(service, env, f"2024-03-01T{hour:02d}:00:00Z"))
+    d = deployment_table.c
+    stmt = (
+        select(d.service, d.env, func.count(), func.sum(d.finished_at // literal(NS_PER_DAY, literal_execute=True)))
+        .where(
+            d.finished_at >= window_bound("window_start", 0),
+            d.finished_at < window_bound("window_end", 0),
+            d.service.in_(bindparam("services", expanding=True)),
+            d.env.is_not(None) | (d.service == literal("web")),
+        )
+        .group_by(d.service, d.env)
+        .order_by(d.service, d.env)
+    )
+    params = {**window_params(ts("2024-03-01T05:00:00Z"), ts("2024-03-02T00:00:00Z")), "services": ["web", "api"]}
+    with store.backend.reader.connect() as conn:
+        expected = [tuple(row) for row in conn.execute(stmt, params)]
+        found = [(s, e, n, int(days)) for s, e, n, days in fetch(conn, stmt, params)]
+        again = fetch(conn, stmt, {**params, "services": ["api"]})  # the kept compiled form, other values
+    day = ts("2024-03-01T00:00:00Z") // NS_PER_DAY
+    # PostgreSQL sums as numeric, which SQLAlchemy leaves as the driver returns it too.
+    assert [(s, e, n, int(total)) for s, e, n, total in expected] == found
+    assert set(found) == {("api", "prod", 1, day), ("web", "dev", 1, day), ("web", None, 1, day)}
+    assert [(s, e, n) for s, e, n, _ in again] == [("api", "prod", 1)]

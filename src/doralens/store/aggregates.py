@@ -47,7 +47,7 @@ from doralens.store.scopes import (
     failure_select,
     shape,
 )
-from doralens.store.statements import STATEMENTS, window_params
+from doralens.store.statements import STATEMENTS, fetch, window_params
 
 _PERCENTILES = (0.5, 0.75, 0.9)
 
@@ -124,7 +124,7 @@ class SqlAggregateStore(SqlPercentileStore):
     def _read(self, stmt: Select[Any], scope: MetricScope) -> Sequence[Any]:
         """The rows of a statement built from the scope (or one of its shape), for the scope's window."""
         with self.backend.reader.connect() as conn:
-            return conn.execute(stmt, window_params(scope.start, scope.end)).all()
+            return fetch(conn, stmt, window_params(scope.start, scope.end))
 
     def _aggregated(self, values: ColumnElement[Any]) -> ColumnElement[Any]:
         """Every non-NULL value of a group: SQLite's ``group_concat`` text, PostgreSQL's ``array_agg`` list."""

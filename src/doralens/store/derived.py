@@ -50,7 +50,7 @@ from doralens.store.schema import (
     failure_services,
     failures,
 )
-from doralens.store.statements import STATEMENTS
+from doralens.store.statements import STATEMENTS, fetch
 
 CHUNK = 500
 FINGERPRINT = "fingerprint"
@@ -71,7 +71,7 @@ class SqlDerivedStore:
         # Every question asks this first: the statement is kept (statements.py).
         stmt = STATEMENTS.get(("dirty_streams", keys, limit), lambda: dirty_query(dirty_streams, keys, limit))
         with self.backend.reader.connect() as conn:
-            return {(service, env_from_key(key)): token for service, key, token in conn.execute(stmt)}
+            return {(service, env_from_key(key)): token for service, key, token in fetch(conn, stmt)}
 
     def stream_tokens(self, streams: Collection[StreamKey]) -> dict[StreamKey, str | None]:
         """The current dirty token of each stream, None for a clean one."""

@@ -28,7 +28,7 @@ from doralens.store.schema import (
     derived_settings,
     lead_time_dirty,
 )
-from doralens.store.statements import STATEMENTS
+from doralens.store.statements import STATEMENTS, fetch
 
 FINGERPRINT = "lead_time_fingerprint"
 # Deadlock and serialization failures: another transaction won; the stream stays stale and is tried again.
@@ -70,7 +70,7 @@ class SqlLeadTimeState:
         keys = None if envs is None else tuple(sorted({env_key(e) for e in envs}))
         stmt = STATEMENTS.get(("lead_time_dirty", keys, limit), lambda: dirty_query(lead_time_dirty, keys, limit))
         with self.backend.reader.connect() as conn:
-            return {(service, env_from_key(key)): token for service, key, token in conn.execute(stmt)}
+            return {(service, env_from_key(key)): token for service, key, token in fetch(conn, stmt)}
 
     def history(self, stream: StreamKey) -> list[Deployment]:
         """The stream's deployments with git data, in canonical order (finished, started, id)."""

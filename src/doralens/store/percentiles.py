@@ -20,7 +20,7 @@ from doralens.store.scopes import (
     failure_select,
     shape,
 )
-from doralens.store.statements import STATEMENTS, window_params
+from doralens.store.statements import STATEMENTS, fetch, window_params
 
 _PERCENTILES = (0.5, 0.75, 0.9)
 
@@ -133,5 +133,5 @@ class SqlPercentileStore:
                     not_recovered=int(row[10] or 0),
                     inconsistent=int(row[11] or 0),
                 )
-                for row in conn.execute(stmt, params)
+                for row in fetch(conn, stmt, params)
             ]

@@ -4,17 +4,24 @@ Building a metrics statement with SQLAlchemy (and deriving its cache key) costs 
 question: a service's quarter reads a few hundred index entries in about a millisecond, while building the
 aggregate of ``deployment_days`` took two. Statements that depend on the window only through the parameters
 below are built once per shape of question (filters, grouping, what is asked for) and executed with
-``window_params``; SQLAlchemy's own cache then reuses their compiled form too.
+``window_params``.
+
+``fetch`` runs such a statement on the driver's cursor, compiled once per dialect. SQLAlchemy's execution and
+result layers cost about 0.6 ms for the 90 rows of a service's quarter (measured against the same statement on
+the same pooled connection), more than half of the SQLite read itself; the rows these reads return are plain
+numbers and text, which need none of that layer's processing.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, BindParameter, bindparam
+from sqlalchemy import BigInteger, BindParameter, Connection, Executable, bindparam
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from doralens.domain.buckets import NS_PER_DAY
 
@@ -41,11 +48,49 @@ def window_params(start: int, end: int) -> dict[str, int]:
     }
 
 
+def fetch(conn: Connection, stmt: Executable, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Every row of a kept statement as the driver returns it (tuples; PostgreSQL sums as ``Decimal``).
+
+    For statements whose parameters are numbers, text or None, as the metrics reads' are: no bind or result
+    processing is applied. The read runs outside a transaction on SQLite (one statement sees one snapshot); on
+    PostgreSQL the driver opens one, which the pool rolls back when the connection is returned.
+    """
+    compiled = _compiled(stmt, conn.dialect)
+    state = compiled.construct_expanded_state(dict(params or {}))
+    args = tuple(state.positional_parameters) if compiled.positional else state.parameters
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(state.statement, args)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+_COMPILED: dict[tuple[int, str], tuple[Executable, SQLCompiler]] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compiled(stmt: Executable, dialect: Dialect) -> SQLCompiler:
+    """``stmt`` compiled for ``dialect``, kept while the statement is (the entry holds it, so its id stays its)."""
+    key = (id(stmt), dialect.name)
+    found = _COMPILED.get(key)
+    if found is not None and found[0] is stmt:
+        return found[1]
+    compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
+    if not isinstance(compiled, SQLCompiler):
+        raise TypeError(f"not a SQL statement: {stmt!r}")
+    with _COMPILED_LOCK:
+        if len(_COMPILED) >= 4 * STATEMENTS.size:
+            _COMPILED.clear()  # rare: many more shapes than the statement cache keeps
+        _COMPILED[key] = (stmt, compiled)
+    return compiled
+
+
 class StatementCache:
     """At most ``size`` built statements by key, the least recently used dropped first; safe across threads."""
 
     def __init__(self, size: int = 512) -> None:
-        self._size = size
+        self.size = size
         self._found: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -59,7 +104,7 @@ class StatementCache:
         built = build()
         with self._lock:
             self._found[key] = built
-            while len(self._found) > self._size:
+            while len(self._found) > self.size:
                 self._found.popitem(last=False)
         return built
 
@@ -67,6 +112,8 @@ class StatementCache:
         """Forget every statement."""
         with self._lock:
             self._found.clear()
+        with _COMPILED_LOCK:
+            _COMPILED.clear()
 
     def __len__(self) -> int:
         return len(self._found)
