@@ -6,7 +6,7 @@ Values are plain strings and numbers as stored (the domain's enums by value); th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from doralens.domain.query_ast import MatchAll, Node
 from doralens.domain.streams import StreamKey
@@ -102,10 +102,12 @@ class MetricScope:
     group_by: GroupBy | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DeploymentDay:
+class DeploymentDay(NamedTuple):
     """Deployments finished on one UTC day (days since 1970-01-01), with verdict counts and the day's change
-    failures' recovery: how many were measured, how many not and why, and the times (only when asked for)."""
+    failures' recovery: how many were measured, how many not and why, and the times (only when asked for).
+
+    This and the other per-day rows are named tuples: a quarter is 90 of them per group and question, and a tuple
+    is built in a third of the time of a frozen dataclass."""
 
     group: str | None
     day: int
@@ -119,8 +121,7 @@ class DeploymentDay:
     lead_time: LeadTimeDay | None = None  # only when asked for
 
 
-@dataclass(frozen=True, slots=True)
-class LeadTimeDay:
+class LeadTimeDay(NamedTuple):
     """What change lead time counts of one day's deployments (from the copy of their records on their rows)."""
 
     records: int  # deployments with a lead-time record, whatever its status
@@ -139,8 +140,7 @@ class FailureDay:
     open: int
 
 
-@dataclass(frozen=True, slots=True)
-class DaySamples:
+class DaySamples(NamedTuple):
     """The duration samples of one UTC day: ``rows`` events, ``measured`` of them with a duration, the
     ``durations`` (unsorted; empty when not asked for), and why the others have none: change failures not
     recovered yet, or with inconsistent data; failures still open."""
