@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
+from doralens.api import metrics as metrics_api
 from doralens.store.sql import SqlEventStore
 from tests.metrics.conftest import load
 from tests.metrics.scenario import MARCH, scenario_deployments, scenario_failures
@@ -63,6 +67,35 @@ def test_one_metric(shop: TestClient) -> None:
     body = _get(shop, "/api/v1/metrics/time_to_restore")
     assert list(body["metrics"]) == ["time_to_restore"]
     assert body["metrics"]["time_to_restore"]["median"] == 7200.0
+
+
+def test_an_answer_quick_the_last_time_runs_on_the_event_loop(
+    shop: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where: list[str] = []
+    delay = {"seconds": 0.0}
+    compute = metrics_api.compute_metrics
+
+    def watched(**question: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            where.append("event loop")
+        except RuntimeError:
+            where.append("worker")
+        time.sleep(delay["seconds"])
+        return compute(**question)
+
+    monkeypatch.setattr(metrics_api, "compute_metrics", watched)
+    monkeypatch.setattr(metrics_api, "INLINE_ANSWER_BELOW_SECONDS", 60.0)
+    params = {"interval": "week", "query": f"-version:{uuid.uuid4().hex}"}  # a shape no other test asked
+    answers = [_get(shop, "/api/v1/metrics", **params), _get(shop, "/api/v1/metrics", **params)]
+    assert where == ["worker", "event loop"]  # the first of a shape is not known to be quick
+    monkeypatch.setattr(metrics_api, "INLINE_ANSWER_BELOW_SECONDS", 0.05)
+    delay["seconds"] = 0.1
+    answers += [_get(shop, "/api/v1/metrics", **params), _get(shop, "/api/v1/metrics", **params)]
+    assert where == ["worker", "event loop", "event loop", "worker"]  # measured slow, it goes back to a worker
+    assert all(a["metrics"] == answers[0]["metrics"] for a in answers)
+    assert answers[0]["metrics"]["deployment_frequency"]["value"] == 9
 
 
 def test_grouped_by_service(shop: TestClient) -> None:

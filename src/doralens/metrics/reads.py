@@ -10,7 +10,8 @@ A short read gains nothing from another thread: the hand-off, and two threads ta
 while they build and unpack their statements, cost about a millisecond, more than a narrow question's read takes.
 So each kind of read remembers how long it took the last time (by a key naming the question's shape), and one
 that was quicker than ``INLINE_BELOW_SECONDS`` runs on the asking thread instead. A read that has grown slow
-is measured there too, and goes back to the pool the next time.
+is measured there too, and goes back to the pool the next time. The API's metrics endpoints decide the same way
+whether a whole answer runs on the event loop or goes to a worker thread (``was_quick``, ``timed``).
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ _REMEMBERED = 4096
 def start(read: Callable[[], T], *, key: Hashable | None = None) -> Future[T]:
     """Begin ``read`` (on the shared pool unless its last run under ``key`` was quick); ``result()`` returns its
     value or raises its exception."""
-    if key is not None and _LAST_SECONDS.get(key, INLINE_BELOW_SECONDS) < INLINE_BELOW_SECONDS:
+    if key is not None and was_quick(key):
         done: Future[T] = Future()
         try:
-            done.set_result(_timed(read, key))
+            done.set_result(timed(read, key))
         except Exception as error:  # raised again by result(), as from the pool
             done.set_exception(error)
         return done
-    return _POOL.submit(_timed, read, key)
+    return _POOL.submit(timed, read, key)
 
 
 def last_seconds(key: Hashable) -> float | None:
@@ -51,12 +52,19 @@ def last_seconds(key: Hashable) -> float | None:
     return _LAST_SECONDS.get(key)
 
 
-def _timed(read: Callable[[], T], key: Hashable | None) -> T:
+def was_quick(key: Hashable, below: float = INLINE_BELOW_SECONDS) -> bool:
+    """True when the work under ``key`` ran the last time and took less than ``below`` seconds."""
+    return _LAST_SECONDS.get(key, below) < below
+
+
+def timed(read: Callable[[], T], key: Hashable | None) -> T:
+    """``read()``, remembering how long it took under ``key`` (when given), even when it raises."""
     started = time.perf_counter()
-    value = read()
-    if key is not None:
-        with _LAST_LOCK:
-            if len(_LAST_SECONDS) >= _REMEMBERED:
-                _LAST_SECONDS.clear()
-            _LAST_SECONDS[key] = time.perf_counter() - started
-    return value
+    try:
+        return read()
+    finally:
+        if key is not None:
+            with _LAST_LOCK:
+                if len(_LAST_SECONDS) >= _REMEMBERED:
+                    _LAST_SECONDS.clear()
+                _LAST_SECONDS[key] = time.perf_counter() - started
