@@ -13,6 +13,7 @@ from doralens.metrics import refresh as refresh_module
 from doralens.metrics.config import EngineConfig
 from doralens.metrics.refresh import refresh, refresh_streams
 from doralens.store.dirty import mark_dirty
+from doralens.store.factory import open_store
 from doralens.store.records import MetricScope
 from doralens.store.sql import SqlEventStore
 from tests.builders import deployment, failure
@@ -187,3 +188,28 @@ def _mark_everything_dirty(store: SqlEventStore) -> None:
     streams = {(d.service, d.env): d.finished_at for d, _ in store.metric_deployments(EVERYTHING, limit=10_000)}
     with store.backend.write() as conn:
         mark_dirty(conn, store.backend, streams)
+
+
+def test_a_refresh_with_nothing_new_since_a_clean_one_reads_nothing(
+    store: SqlEventStore, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(store, [deployment(id="deploy-000000001", finished="2024-03-05T10:00:00Z")])
+    config = EngineConfig()
+    assert refresh(store=store, config=config).refreshed == 1
+    looked: list[object] = []
+    dirty_streams = store.dirty_streams
+    monkeypatch.setattr(store, "dirty_streams", lambda **kw: looked.append(kw) or dirty_streams(**kw))
+    for _ in range(3):
+        assert refresh(store=store, config=config).complete
+    counted = store.backend.change_counter() is not None  # SQLite: the first finds nothing, the others stop early
+    assert len(looked) == (1 if counted else 3)
+    assert refresh(store=store, config=config, envs=["prod"]).complete  # other envs: a check of their own
+    assert len(looked) == (2 if counted else 4)
+    # A commit by another connection (as by another process) moves the counter: the next refresh sees it.
+    other = open_store(database_url)
+    try:
+        other.record_deployment(deployment(id="deploy-000000002", finished="2024-03-06T10:00:00Z", version="v1"))
+    finally:
+        other.close()
+    assert refresh(store=store, config=config).refreshed == 1
+    assert ask(store, config=config)["metrics"]["deployment_frequency"]["value"] == 2

@@ -8,7 +8,11 @@ that first checks that nothing it read changed meanwhile. All coupling between s
 which never cross envs, so envs refresh independently. A changed attribution link in a neighbouring stream
 marks that stream dirty for the next round, and the loop runs until the streams in scope are clean.
 
-Metrics reads call ``refresh`` first, so they always reflect every write acknowledged before the read began.
+Metrics reads call ``refresh`` first, so they always reflect every write acknowledged before the read began. Where
+the backend keeps a change counter (SQLite), a refresh that found nothing to do remembers the counter it read
+before looking; the next one with the same configuration and envs stops there when the counter has not moved since,
+which saves a narrow question the two reads of the dirty lists. Any commit after that first reading, by any
+connection or process, moves the counter, so no acknowledged write is missed.
 """
 
 from __future__ import annotations
@@ -50,6 +54,10 @@ def refresh(
 ) -> RefreshReport:
     """Recompute every dirty stream (of ``envs``, when given) until none is left or ``max_rounds`` pass."""
     started = time.perf_counter()
+    counter = store.backend.change_counter()
+    clean_key = (config, None if envs is None else frozenset(envs))
+    if counter is not None and _clean_at(store, clean_key) == counter:
+        return RefreshReport(0, 0, True, time.perf_counter() - started)
     if config.git.refresh_lead_times is not None:
         config.git.refresh_lead_times(envs)
     _settle_settings(store, config)
@@ -59,6 +67,8 @@ def refresh(
         # A stream stored by this call already reflects every write before the call: skip it if re-dirtied.
         pending = {s: t for s, t in store.dirty_streams(envs=envs).items() if s not in done}
         if not pending:
+            if counter is not None and not done:
+                _mark_clean(store, clean_key, counter)
             return RefreshReport(len(done), conflicts, True, time.perf_counter() - started)
         for batch in _batches(store, pending):
             if refresh_streams(store=store, config=config, tokens=batch):
@@ -71,6 +81,25 @@ def refresh(
 # Fingerprints each open store was checked against: the stored one is read once per store, not on every read.
 _checked: weakref.WeakKeyDictionary[EventStore, set[str]] = weakref.WeakKeyDictionary()
 _checked_lock = threading.Lock()
+
+
+# Per open store: the change counter at which a refresh of (configuration, envs) last found nothing to do.
+CleanKey = tuple[EngineConfig, frozenset[str | None] | None]
+_clean: weakref.WeakKeyDictionary[EventStore, dict[CleanKey, int]] = weakref.WeakKeyDictionary()
+_clean_lock = threading.Lock()
+
+
+def _clean_at(store: EventStore, key: CleanKey) -> int | None:
+    with _clean_lock:
+        return _clean.get(store, {}).get(key)
+
+
+def _mark_clean(store: EventStore, key: CleanKey, counter: int) -> None:
+    with _clean_lock:
+        found = _clean.setdefault(store, {})
+        if any(seen != counter for seen in found.values()):
+            found.clear()  # marks at an older counter can never match again
+        found[key] = counter
 
 
 def _settle_settings(store: EventStore, config: EngineConfig) -> None:

@@ -37,6 +37,10 @@ class Backend(Protocol):
     def prepare_index_build(self, conn: Connection) -> None:
         """Tune the transaction for building the indexes a bulk load set aside."""
 
+    def change_counter(self) -> int | None:
+        """A number that changes whenever a transaction commits to the database (from any connection or process),
+        or None when the backend cannot tell cheaply."""
+
     def dispose(self) -> None:
         """Close every connection."""
 

@@ -65,6 +65,10 @@ class SqliteBackend:
         self.reader = create_engine(sa_url, poolclass=NullPool if database == ":memory:" else QueuePool)
         _configure(self.reader, "BEGIN")
         self._lock = threading.Lock()
+        # A connection of its own for PRAGMA data_version, which changes when another connection commits.
+        self._file = database if database and database != ":memory:" else None
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -105,7 +109,23 @@ class SqliteBackend:
         """A small page cache while a bulk load builds indexes: the sorter takes as much memory again as the cache."""
         conn.exec_driver_sql(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
 
+    def change_counter(self) -> int | None:
+        """SQLite's ``PRAGMA data_version`` on a connection that never writes: it changes with every commit by any
+        other connection, of this process or another (None for an in-memory database)."""
+        if self._file is None:
+            return None
+        with self._watch_lock:
+            if self._watch is None:
+                path = str(Path(self._file).expanduser())
+                self._watch = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            version: int = self._watch.execute("PRAGMA data_version").fetchone()[0]
+            return version
+
     def dispose(self) -> None:
-        """Close the pools."""
+        """Close the pools and the watching connection."""
         self._writer.dispose()
         self.reader.dispose()
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
