@@ -66,6 +66,7 @@ def _serve(settings: Settings, *, demo: tuple[int, int] | None) -> None:
 
     with opened_store(settings) as store:
         summary = fill_empty(store, settings, seed=demo[0], days=demo[1]) if demo else None
+        store.backend.refresh_statistics()
         try:
             new_keys = ensure_keys(store, settings)
         except DoralensError as exc:

@@ -60,6 +60,10 @@ class PostgresBackend:
         """More sort memory for this transaction's index builds than the server's default of 64 MB."""
         conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_SORT_MEMORY}'")
 
+    def refresh_statistics(self) -> bool:
+        """Nothing to do: autovacuum's ANALYZE keeps PostgreSQL's statistics."""
+        return False
+
     def change_counter(self) -> int | None:
         """None: PostgreSQL has no cheap counter of commits to a database."""
         return None

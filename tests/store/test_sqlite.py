@@ -1,0 +1,57 @@
+"""SQLite's own upkeep: sampled planner statistics once there is data to plan for, and the change counter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from doralens.store import sqlite
+from doralens.store.factory import open_store
+from doralens.store.sql import SqlEventStore
+from tests.builders import deployment
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqlEventStore]:
+    store = open_store(f"sqlite:///{tmp_path}/events.db")
+    store.migrate()
+    yield store
+    store.close()
+
+
+def _statistics(store: SqlEventStore) -> set[str]:
+    with store.backend.reader.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+            return set()
+        return {str(t) for t in conn.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1")).scalars()}
+
+
+def test_statistics_wait_for_enough_deployments(sqlite_store: SqlEventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite, "STATISTICS_FROM_ROWS", 3)
+    for day in (1, 2):
+        sqlite_store.record_deployment(deployment("web", "prod", f"2024-03-0{day}T10:00:00Z"))
+    assert not sqlite_store.backend.refresh_statistics()
+    assert "deployments" not in _statistics(sqlite_store)
+    sqlite_store.record_deployment(deployment("web", "dev", "2024-03-03T10:00:00Z"))
+    assert sqlite_store.backend.refresh_statistics()
+    assert "deployments" in _statistics(sqlite_store)
+
+
+def test_a_bulk_load_ends_with_fresh_statistics(sqlite_store: SqlEventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite, "STATISTICS_FROM_ROWS", 3)
+    with sqlite_store.backend.bulk_load():
+        for day in (1, 2, 3):
+            sqlite_store.record_deployment(deployment("web", "prod", f"2024-03-0{day}T10:00:00Z"))
+        assert "deployments" not in _statistics(sqlite_store)
+    assert "deployments" in _statistics(sqlite_store)
+
+
+def test_the_change_counter_moves_with_every_commit(sqlite_store: SqlEventStore) -> None:
+    before = sqlite_store.backend.change_counter()
+    assert before is not None
+    assert sqlite_store.backend.change_counter() == before
+    sqlite_store.record_deployment(deployment("web", "prod", "2024-03-01T10:00:00Z"))
+    assert sqlite_store.backend.change_counter() != before
