@@ -15,6 +15,7 @@ numbers and text, which need none of that layer's processing.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
@@ -66,23 +67,22 @@ def fetch(conn: Connection, stmt: Executable, params: Mapping[str, Any] | None =
         cursor.close()
 
 
-_COMPILED: dict[tuple[int, str], tuple[Executable, SQLCompiler]] = {}
+# Each kept statement's compiled forms by dialect name; an entry goes with its statement.
+_COMPILED: weakref.WeakKeyDictionary[Executable, dict[str, SQLCompiler]] = weakref.WeakKeyDictionary()
 _COMPILED_LOCK = threading.Lock()
 
 
 def _compiled(stmt: Executable, dialect: Dialect) -> SQLCompiler:
-    """``stmt`` compiled for ``dialect``, kept while the statement is (the entry holds it, so its id stays its)."""
-    key = (id(stmt), dialect.name)
-    found = _COMPILED.get(key)
-    if found is not None and found[0] is stmt:
-        return found[1]
+    """``stmt`` compiled for ``dialect``, once."""
+    with _COMPILED_LOCK:
+        found = _COMPILED.get(stmt, {}).get(dialect.name)
+    if found is not None:
+        return found
     compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
     if not isinstance(compiled, SQLCompiler):
         raise TypeError(f"not a SQL statement: {stmt!r}")
     with _COMPILED_LOCK:
-        if len(_COMPILED) >= 4 * STATEMENTS.size:
-            _COMPILED.clear()  # rare: many more shapes than the statement cache keeps
-        _COMPILED[key] = (stmt, compiled)
+        _COMPILED.setdefault(stmt, {})[dialect.name] = compiled
     return compiled
 
 
@@ -90,7 +90,7 @@ class StatementCache:
     """At most ``size`` built statements by key, the least recently used dropped first; safe across threads."""
 
     def __init__(self, size: int = 512) -> None:
-        self.size = size
+        self._size = size
         self._found: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -104,7 +104,7 @@ class StatementCache:
         built = build()
         with self._lock:
             self._found[key] = built
-            while len(self._found) > self.size:
+            while len(self._found) > self._size:
                 self._found.popitem(last=False)
         return built
 
@@ -112,8 +112,6 @@ class StatementCache:
         """Forget every statement."""
         with self._lock:
             self._found.clear()
-        with _COMPILED_LOCK:
-            _COMPILED.clear()
 
     def __len__(self) -> int:
         return len(self._found)
