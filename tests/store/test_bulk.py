@@ -16,7 +16,7 @@ from doralens.store.records import StoredOverride
 from doralens.store.schema import dirty_streams, lead_time_dirty
 from doralens.store.sql import SqlEventStore
 from doralens.transfer.importer import write_batch
-from doralens.transfer.items import Item
+from doralens.transfer.items import Item, for_writing
 from tests.builders import sha
 from tests.transfer.conftest import clear, dump
 
@@ -81,7 +81,7 @@ def _one_by_one(store: SqlEventStore, items: list[Any]) -> None:
 
 
 def _in_bulk(store: SqlEventStore, items: list[Any], batch: int) -> None:
-    wrapped = [Item(n, i) if isinstance(i, Failure) else Item(n, i[0], i[1]) for n, i in enumerate(items)]
+    wrapped = [for_writing(Item(n, i) if isinstance(i, Failure) else Item(n, *i)) for n, i in enumerate(items)]
     for start in range(0, len(wrapped), batch):
         with store.backend.write() as conn:
             write_batch(conn, store.backend, wrapped[start : start + batch])
@@ -115,8 +115,10 @@ def test_bulk_writes_equal_one_by_one_writes(
 def test_a_batch_marks_the_streams_it_touches_dirty(store: SqlEventStore) -> None:
     clear(store)
     items = [
-        Item(1, Deployment(DEPLOYMENT_IDS[0], "web", T, T, env="prod", git=make_git_info(sha("a"), "h/o/r"))),
-        Item(2, Failure(FAILURE_IDS[0], T, services=("api",), env="stage")),
+        for_writing(
+            Item(1, Deployment(DEPLOYMENT_IDS[0], "web", T, T, env="prod", git=make_git_info(sha("a"), "h/o/r")))
+        ),
+        Failure(FAILURE_IDS[0], T, services=("api",), env="stage"),
     ]
     with store.backend.write() as conn:
         write_batch(conn, store.backend, items)
@@ -168,7 +170,7 @@ def test_a_failure_without_id_merges_into_the_first_received_in_a_batch_too(stor
     expected = dump(store, since=False)
     clear(store)
     with store.backend.write() as conn:
-        write_batch(conn, store.backend, [Item(n, f) for n, f in enumerate((first, named, update), start=1)])
+        write_batch(conn, store.backend, [first, named, update])
     assert dump(store, since=False) == expected
     resolved = store.get_failure("generated-failure-first")
     assert resolved is not None

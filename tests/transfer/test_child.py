@@ -16,7 +16,7 @@ from doralens.store.sql import SqlEventStore
 from doralens.transfer import child, importer
 from doralens.transfer.child import ChildBatches, ReaderStopped, read_in_child
 from doralens.transfer.importer import ImportOptions, run_import
-from doralens.transfer.items import Item
+from doralens.transfer.items import Writable
 from doralens.transfer.reading import Counted, ImportReport, read_batches
 from tests.builders import deployment_body
 from tests.indexes import index_definitions
@@ -30,15 +30,10 @@ def _bad_lines(path: Path, count: int) -> Path:
     return write_ndjson(path, bodies)
 
 
-def _without_generated_ids(batches: list[list[Item]]) -> list[list[Item]]:
+def _without_generated_ids(batches: list[list[Writable]]) -> list[list[Writable]]:
     """The batches with the ids generated for failures sent without one (random) blanked."""
     return [
-        [
-            replace(item, event=replace(item.event, id=""))
-            if isinstance(item.event, Failure) and not item.event.id_given
-            else item
-            for item in batch
-        ]
+        [replace(item, id="") if isinstance(item, Failure) and not item.id_given else item for item in batch]
         for batch in batches
     ]
 

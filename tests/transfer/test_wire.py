@@ -7,8 +7,9 @@ from typing import Any
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
 from doralens.errors import FieldProblem
+from doralens.store.bulk import deployment_row
 from doralens.transfer import wire
-from doralens.transfer.items import Item, parse_item
+from doralens.transfer.items import Writable, for_writing, parse_item
 from doralens.transfer.reading import Rejected
 from tests.transfer.events import sample_bodies
 
@@ -22,19 +23,25 @@ def _fields(value: Any) -> Any:
     return (type(value), value)
 
 
-def _items() -> list[Item]:
+def _items() -> list[Writable]:
     return [
-        parse_item(body, f"line {n}".encode(), n, kind=None, service_teams={"cart": "shop"}, marked_by="me", now=1)
+        for_writing(
+            parse_item(body, f"line {n}".encode(), n, kind=None, service_teams={"cart": "shop"}, marked_by="me", now=1)
+        )
         for n, body in enumerate(sample_bodies(), start=1)
     ]
 
 
 def test_items_come_back_field_for_field() -> None:
     items = _items()
-    assert {type(item.event) for item in items} == {Deployment, Failure}
-    assert any(item.mark and item.mark.remediation for item in items)
-    assert any(isinstance(item.event, Failure) and not item.event.id_given for item in items)
-    assert any(item.event.git for item in items)
+    deployments = [item for item in items if not isinstance(item, Failure)]
+    failures = [item for item in items if isinstance(item, Failure)]
+    assert deployments
+    assert failures
+    assert any(d.mark and d.mark.remediation for d in deployments)
+    assert any(not f.id_given for f in failures)
+    assert any(f.git for f in failures)
+    assert any(d.values[7] for d in deployments)  # a commit sha
     back = wire.loads(wire.dumps(items))
     assert back == items
     assert _fields(back) == _fields(items)
@@ -47,7 +54,7 @@ def test_each_class_and_what_travels_with_items() -> None:
     failure = Failure("f" * 16, 3, services=("web",), id_given=False)
     message = (
         "batch",
-        [Item(1, deployment, mark), Item(2, failure)],
+        [deployment_row(deployment, mark), failure],
         99,
         (1, 1, 1),
         [Rejected(3, (FieldProblem("/data", "bad"),))],

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import doralens
 from doralens.transfer import wire
-from doralens.transfer.items import Item
+from doralens.transfer.items import Writable
 from doralens.transfer.reading import (
     Counted,
     ImportOptions,
@@ -64,7 +64,7 @@ def produce(out: IO[bytes], path: str, options: ImportOptions) -> None:
             counted = Counted(stream)
             reported = 0
 
-            def send(kind: str, batch: list[Item] | None) -> None:
+            def send(kind: str, batch: list[Writable] | None) -> None:
                 nonlocal reported
                 news, reported = report.rejections[reported:], len(report.rejections)
                 counts = (report.deployments, report.failures, report.rejected)
@@ -98,7 +98,7 @@ class ChildBatches:
             raise ReaderStopped("the process reading the file stopped before its end")
         return wire.loads(payload)
 
-    def __iter__(self) -> Iterator[list[Item]]:
+    def __iter__(self) -> Iterator[list[Writable]]:
         while True:
             message = self._receive()
             if message[0] == "error":

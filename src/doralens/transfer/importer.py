@@ -10,19 +10,19 @@ is merged as the API merges it (same env, service or team, and start), so import
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from doralens.domain.events import ChangeFailureMark, Deployment, Failure
-from doralens.store.bulk import write_deployments
+from doralens.domain.events import Failure
+from doralens.store.bulk import DeploymentRow, write_deployments
 from doralens.store.bulk_failures import write_failures
 from doralens.store.bulk_indexes import IndexDeferral
 from doralens.store.dialect import Backend
 from doralens.store.failures_sql import record_failure_in
 from doralens.transfer import child
-from doralens.transfer.items import Item
+from doralens.transfer.items import Writable
 from doralens.transfer.reading import (
     Counted,
     Format,
@@ -42,9 +42,9 @@ __all__ = ["Format", "ImportOptions", "ImportReport", "Progress", "Rejected", "d
 Progress = Callable[[str, int], None]  # phase ("check" or "import"), bytes of the file read so far
 
 
-def write_batch(conn: Any, backend: Backend, items: list[Item]) -> None:
+def write_batch(conn: Any, backend: Backend, items: Sequence[Writable]) -> None:
     """Write a batch in the caller's transaction: in bulk, but for failures without an id, one by one in order."""
-    pending_deployments: list[tuple[Deployment, ChangeFailureMark | None]] = []
+    pending_deployments: list[DeploymentRow] = []
     pending_failures: list[Failure] = []
 
     def flush() -> None:
@@ -58,14 +58,13 @@ def write_batch(conn: Any, backend: Backend, items: list[Item]) -> None:
         pending_failures.clear()
 
     for item in items:
-        event = item.event
-        if isinstance(event, Deployment):
-            pending_deployments.append((event, item.mark))
-        elif event.id_given:
-            pending_failures.append(event)
+        if isinstance(item, DeploymentRow):
+            pending_deployments.append(item)
+        elif item.id_given:
+            pending_failures.append(item)
         else:
             flush()  # it may merge into a failure written earlier in the batch
-            record_failure_in(conn, backend, event)
+            record_failure_in(conn, backend, item)
     flush()
 
 
@@ -89,13 +88,13 @@ class _Refused(Exception):
 
 
 def _write(
-    backend: Backend, batches: Iterator[list[Item]], refused: Callable[[], bool], progress: Callable[[], None]
+    backend: Backend, batches: Iterator[list[Writable]], refused: Callable[[], bool], progress: Callable[[], None]
 ) -> None:
     """Write every batch in one transaction (all or nothing), with a big import's indexes built once at the end."""
     with backend.bulk_load(), backend.write() as conn:
         deferral = IndexDeferral(conn, backend)
         for n, batch in enumerate(batches, start=1):
-            deployments = sum(isinstance(item.event, Deployment) for item in batch)
+            deployments = sum(isinstance(item, DeploymentRow) for item in batch)
             write_batch(conn, backend, batch)
             deferral.wrote("deployment", deployments)
             deferral.wrote("failure", len(batch) - deployments)
@@ -112,7 +111,7 @@ class _Batches(Protocol):
     @property
     def consumed(self) -> int: ...
 
-    def __iter__(self) -> Iterator[list[Item]]: ...
+    def __iter__(self) -> Iterator[list[Writable]]: ...
 
 
 class _InProcess:
@@ -126,7 +125,7 @@ class _InProcess:
     def consumed(self) -> int:
         return self.counted.consumed
 
-    def __iter__(self) -> Iterator[list[Item]]:
+    def __iter__(self) -> Iterator[list[Writable]]:
         return self.batches
 
 

@@ -16,6 +16,7 @@ from doralens.api.remediation import RemediationIn, remediation_from
 from doralens.api.schemas import Name, Strict, Timestamp, parse_deployment, parse_failure, problems_from
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure
 from doralens.errors import ValidationFailed
+from doralens.store.bulk import DeploymentRow, deployment_row
 from doralens.transfer.fastpath import fast_deployment
 
 Kind = Literal["deployment", "failure"]
@@ -30,6 +31,16 @@ class Item:
     line: int
     event: Deployment | Failure
     mark: ChangeFailureMark | None = None
+
+
+# What the import writes of an item: a deployment as the bulk writer's row, a failure as it is.
+Writable = DeploymentRow | Failure
+
+
+def for_writing(item: Item) -> Writable:
+    """The item as the import writes it (the reading process builds deployment rows, see ``DeploymentRow``)."""
+    event = item.event
+    return deployment_row(event, item.mark) if isinstance(event, Deployment) else event
 
 
 class _MarkAttributes(Strict):

@@ -16,7 +16,7 @@ from typing import IO, Literal
 from doralens.domain.events import Deployment
 from doralens.errors import FieldProblem, ValidationFailed
 from doralens.transfer.csvrows import column_problems, read_rows
-from doralens.transfer.items import Item, Kind, parse_item
+from doralens.transfer.items import Item, Kind, Writable, for_writing, parse_item
 from doralens.transfer.ndjson import read_lines
 
 Format = Literal["ndjson", "csv"]
@@ -116,16 +116,16 @@ def count(report: ImportReport, item: Item | Rejected) -> None:
         report.failures += 1
 
 
-def read_batches(counted: Counted, options: ImportOptions, report: ImportReport) -> Iterator[list[Item]]:
-    """Batches of valid items; without ``skip_invalid``, empty ones after the first rejected line (the rest is only
-    checked, so that every rejection is reported, and the progress still moves)."""
-    batch: list[Item] = []
+def read_batches(counted: Counted, options: ImportOptions, report: ImportReport) -> Iterator[list[Writable]]:
+    """Batches of valid items as the import writes them; without ``skip_invalid``, empty ones after the first
+    rejected line (the rest is only checked, so that every rejection is reported, and the progress still moves)."""
+    batch: list[Writable] = []
     seen = 0
     for item in read_items(counted, options):
         count(report, item)
         seen += 1
         if isinstance(item, Item) and (options.skip_invalid or not report.rejected):
-            batch.append(item)
+            batch.append(for_writing(item))
         if seen >= options.batch_size:
             yield batch if options.skip_invalid or not report.rejected else []
             batch, seen = [], 0
