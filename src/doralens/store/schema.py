@@ -131,6 +131,7 @@ deployment_tags = Table(
     Column("value", String(200), nullable=False),
     PrimaryKeyConstraint("deployment_id", "key", "value"),
     Index("ix_deployment_tags_key_value", "key", "value"),
+    sqlite_with_rowid=False,  # migration 0009: the primary key is the table
 )
 
 failures = Table(
@@ -162,6 +163,7 @@ failure_services = Table(
     Column("started_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("failure_id", "service"),
     Index("ix_failure_services_service", "service", "started_at", "failure_id"),
+    sqlite_with_rowid=False,  # migration 0009: the primary key is the table
 )
 
 failure_tags = Table(
@@ -172,6 +174,7 @@ failure_tags = Table(
     Column("value", String(200), nullable=False),
     PrimaryKeyConstraint("failure_id", "key", "value"),
     Index("ix_failure_tags_key_value", "key", "value"),
+    sqlite_with_rowid=False,  # migration 0009: the primary key is the table
 )
 
 # One row per (env, impacted subject, started_at) of failures sent without an id: the unique key that lets a
@@ -185,6 +188,7 @@ failure_match_keys = Table(
     Column("failure_id", String(128), ForeignKey("failures.id", ondelete="CASCADE"), nullable=False),
     PrimaryKeyConstraint("env_key", "subject", "started_at"),
     Index("ix_failure_match_keys_failure", "failure_id"),
+    sqlite_with_rowid=False,  # migration 0009: the primary key is the table
 )
 
 # Commit metadata uploaded by the CLI (migration 0003): the parent graph lead time walks when the server cannot read

@@ -28,6 +28,10 @@ BULK_CACHE_KIB = 96 * 1024
 # sets aside: 11.3 to 11.8 with runs of 16 MiB, 10.1 of 8 MiB, 9.1 to 9.4 of 4 MiB, 9.4 of 2 MiB (more runs than one
 # merge pass takes).
 BUILD_CACHE_KIB = 4 * 1024
+# Helper threads of SQLite's sorter while a bulk load builds indexes: it sorts runs on them while the statement's own
+# thread scans the table. Measured at a million events on two cores, building the deployments' indexes: 6.6 s with
+# none, 5.2 s with one, 5.2 s with two, 5.0 s with three.
+BUILD_THREADS = 2
 # Planner statistics: SQLite gathers none by itself, and without them it reads a service's whole history where it
 # could seek each env's window. ANALYZE sampling at most this many rows per index took 31 ms at a million
 # deployments, and gave the plans of a full ANALYZE for the metrics reads.
@@ -110,7 +114,7 @@ class SqliteBackend:
         try:
             yield
         finally:
-            self._on_writer("PRAGMA cache_size = -2000", "PRAGMA wal_checkpoint(TRUNCATE)")
+            self._on_writer("PRAGMA cache_size = -2000", "PRAGMA threads = 0", "PRAGMA wal_checkpoint(TRUNCATE)")
         self.refresh_statistics()
 
     def refresh_statistics(self) -> bool:
@@ -133,8 +137,10 @@ class SqliteBackend:
                 raw.close()
 
     def prepare_index_build(self, conn: Connection) -> None:
-        """A small page cache while a bulk load builds indexes: the sorter takes as much memory again as the cache."""
+        """A small page cache while a bulk load builds indexes (the sorter takes as much memory again as the cache),
+        and helper threads for the sorter."""
         conn.exec_driver_sql(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
+        conn.exec_driver_sql(f"PRAGMA threads = {BUILD_THREADS}")
 
     def change_counter(self) -> int | None:
         """SQLite's ``PRAGMA data_version`` on a connection that never writes: it changes with every commit by any
