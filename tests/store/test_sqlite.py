@@ -55,3 +55,19 @@ def test_the_change_counter_moves_with_every_commit(sqlite_store: SqlEventStore)
     assert sqlite_store.backend.change_counter() == before
     sqlite_store.record_deployment(deployment("web", "prod", "2024-03-01T10:00:00Z"))
     assert sqlite_store.backend.change_counter() != before
+
+
+def _writer_settings(store: SqlEventStore) -> tuple[int, int]:
+    with store.backend.write() as conn:
+        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
+    return cache, threads
+
+
+def test_an_index_build_gets_the_sorter_threads_and_the_writer_gives_them_back(sqlite_store: SqlEventStore) -> None:
+    assert _writer_settings(sqlite_store) == (-2000, 0)
+    with sqlite_store.backend.bulk_load():
+        with sqlite_store.backend.write() as conn:
+            sqlite_store.backend.prepare_index_build(conn)
+        assert _writer_settings(sqlite_store) == (-sqlite.BUILD_CACHE_KIB, sqlite.BUILD_THREADS)
+    assert _writer_settings(sqlite_store) == (-2000, 0)
