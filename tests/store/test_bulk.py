@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, Remediation, make_git_info
+from doralens.store import bulk
 from doralens.store.records import StoredOverride
 from doralens.store.schema import dirty_streams, lead_time_dirty
 from doralens.store.sql import SqlEventStore
 from doralens.transfer.importer import write_batch
-from doralens.transfer.items import Item, for_writing
+from doralens.transfer.items import Item, for_writing, group_rows
 from tests.builders import sha
 from tests.transfer.conftest import clear, dump
 
@@ -84,7 +85,7 @@ def _in_bulk(store: SqlEventStore, items: list[Any], batch: int) -> None:
     wrapped = [for_writing(Item(n, i) if isinstance(i, Failure) else Item(n, *i)) for n, i in enumerate(items)]
     for start in range(0, len(wrapped), batch):
         with store.backend.write() as conn:
-            write_batch(conn, store.backend, wrapped[start : start + batch])
+            write_batch(conn, store.backend, group_rows(wrapped[start : start + batch]))
 
 
 def _stored_before(store: SqlEventStore, before: list[Any]) -> None:
@@ -121,7 +122,7 @@ def test_a_batch_marks_the_streams_it_touches_dirty(store: SqlEventStore) -> Non
         Failure(FAILURE_IDS[0], T, services=("api",), env="stage"),
     ]
     with store.backend.write() as conn:
-        write_batch(conn, store.backend, items)
+        write_batch(conn, store.backend, group_rows(items))
     tables = dump(store)
     assert [row[:2] for row in tables["dirty_streams"]] == [("api", "stage"), ("web", "prod")]
     assert [row[:2] for row in tables["lead_time_dirty"]] == [("web", "prod")]
@@ -178,3 +179,21 @@ def test_a_failure_without_id_merges_into_the_first_received_in_a_batch_too(stor
     still_open = store.get_failure(FAILURE_IDS[1])
     assert still_open is not None
     assert still_open.finished_at is None
+
+
+def test_the_writer_uses_the_walk_done_in_advance_only_when_nothing_is_stored(
+    store: SqlEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clear(store)
+    rows = [for_writing(Item(n, Deployment(i, "web", T, T + n, env="prod"))) for n, i in enumerate(DEPLOYMENT_IDS[:2])]
+    grouped = group_rows(rows)  # walked here, as the reading process does
+    walks: list[int] = []
+    replay = bulk._replay
+    monkeypatch.setattr(bulk, "_replay", lambda items, *rest: walks.append(len(items)) or replay(items, *rest))
+    with store.backend.write() as conn:
+        write_batch(conn, store.backend, grouped)
+    assert walks == []
+    with store.backend.write() as conn:  # the same ids again: now stored, so the writer walks them itself
+        write_batch(conn, store.backend, grouped)
+    assert walks == [2]
+    assert store.count_events() == (2, 0)

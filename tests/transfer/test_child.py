@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from doralens.domain.events import Failure
+from doralens.store.bulk import RowBatch
 from doralens.store.sql import SqlEventStore
 from doralens.transfer import child, importer
 from doralens.transfer.child import ChildBatches, ReaderStopped, read_in_child
 from doralens.transfer.importer import ImportOptions, run_import
-from doralens.transfer.items import Writable
 from doralens.transfer.reading import Counted, ImportReport, read_batches
 from tests.builders import deployment_body
 from tests.indexes import index_definitions
@@ -30,7 +30,7 @@ def _bad_lines(path: Path, count: int) -> Path:
     return write_ndjson(path, bodies)
 
 
-def _without_generated_ids(batches: list[list[Writable]]) -> list[list[Writable]]:
+def _without_generated_ids(batches: list[list[RowBatch | Failure]]) -> list[list[RowBatch | Failure]]:
     """The batches with the ids generated for failures sent without one (random) blanked."""
     return [
         [replace(item, id="") if isinstance(item, Failure) and not item.id_given else item for item in batch]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
 from doralens.errors import FieldProblem
 from doralens.store.bulk import deployment_row
 from doralens.transfer import wire
-from doralens.transfer.items import Writable, for_writing, parse_item
+from doralens.transfer.items import Writable, for_writing, group_rows, parse_item
 from doralens.transfer.reading import Rejected
 from tests.transfer.events import sample_bodies
 
@@ -18,8 +18,8 @@ def _fields(value: Any) -> Any:
     """Every field, recursively, with its type: what equality alone would not show."""
     if hasattr(value, "__dataclass_fields__"):
         return (type(value), tuple((f.name, _fields(getattr(value, f.name))) for f in fields(value)))
-    if isinstance(value, tuple):
-        return tuple(_fields(v) for v in value)
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(_fields(v) for v in value))
     return (type(value), value)
 
 
@@ -42,9 +42,10 @@ def test_items_come_back_field_for_field() -> None:
     assert any(not f.id_given for f in failures)
     assert any(f.git for f in failures)
     assert any(d.values[7] for d in deployments)  # a commit sha
-    back = wire.loads(wire.dumps(items))
-    assert back == items
-    assert _fields(back) == _fields(items)
+    for sent in (items, group_rows(items)):  # as built, and as the reading process sends them
+        back = wire.loads(wire.dumps(sent))
+        assert back == sent
+        assert _fields(back) == _fields(sent)
 
 
 def test_each_class_and_what_travels_with_items() -> None:
@@ -54,7 +55,7 @@ def test_each_class_and_what_travels_with_items() -> None:
     failure = Failure("f" * 16, 3, services=("web",), id_given=False)
     message = (
         "batch",
-        [deployment_row(deployment, mark), failure],
+        group_rows([deployment_row(deployment, mark), failure, deployment_row(replace(deployment, id="e" * 16), None)]),
         99,
         (1, 1, 1),
         [Rejected(3, (FieldProblem("/data", "bad"),))],

@@ -4,6 +4,8 @@
 What the one-by-one path reads between writes (the stored stream of an id, the deployments whose remediation names
 it, the stream of a remediating deployment) is read once for the whole batch and then kept up to date in memory as
 the batch is walked in order, so the rows written and the streams marked dirty are the same as event by event.
+An import's reading process walks each batch in advance as if nothing were stored (``row_batch``); when the writer
+finds that so, it writes that walk's result instead of walking the batch again.
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ class _Stored:
 
 
 @dataclass
-class _Batch:
-    """What walking the batch found: the final version of each id, marks, and the streams to mark."""
+class Walked:
+    """What walking a batch found: the final version of each id, marks, and the streams to mark."""
 
     final: dict[str, DeploymentRow] = field(default_factory=dict)
     marks: dict[str, ChangeFailureMark] = field(default_factory=dict)
@@ -133,20 +135,18 @@ def _streams_of(conn: Connection, backend: Backend, ids: Collection[str]) -> dic
     return {id_: (service, env) for id_, service, env in select_in(conn, backend, sql, sorted(ids))}
 
 
-def _walk(conn: Connection, backend: Backend, items: Sequence[DeploymentRow]) -> tuple[_Batch, set[str]]:
-    """Replay the batch in order against what is stored; return what to write and the ids stored before."""
-    ids: list[str] = list(dict.fromkeys(item.values[_ID] for item in items))
-    stored, naming = _load(conn, backend, sorted(ids))  # in key order, as the rows are written
-    in_batch = set(ids)
-    fixes = {
-        item.mark.remediation.deployment_id
-        for item in items
-        if item.mark and item.mark.remediation and item.mark.remediation.deployment_id
-    }
-    fixes.update(s.fix for s in stored.values() if s.fix)
-    outside = _streams_of(conn, backend, fixes - in_batch)
+def _replay(
+    items: Sequence[DeploymentRow],
+    stored: dict[str, _Stored],
+    naming: dict[str, dict[str, StreamKey]],
+    outside: dict[str, StreamKey],
+) -> Walked:
+    """Replay the rows in order against what is stored: the stored rows with their ids, the stored rows whose
+    remediation names one of them (``naming``, updated as the walk goes), and the streams of the deployments outside
+    the batch that marks name (``outside``)."""
+    in_batch: set[str] = {item.values[_ID] for item in items}
     known = dict(stored)
-    batch = _Batch()
+    walked = Walked()
 
     def stream_of(deployment_id: str | None) -> StreamKey | None:
         if deployment_id is None:
@@ -162,7 +162,7 @@ def _walk(conn: Connection, backend: Backend, items: Sequence[DeploymentRow]) ->
         if fix in in_batch:
             naming.setdefault(fix, {})[deployment_id] = stream
 
-    touched, lead_time, streams, final = batch.touched, batch.lead_time, batch.streams, batch.final
+    touched, lead_time, streams, final = walked.touched, walked.lead_time, walked.streams, walked.final
     for item in items:
         values, mark = item.values, item.mark
         deployment_id: str = values[_ID]
@@ -194,40 +194,80 @@ def _walk(conn: Connection, backend: Backend, items: Sequence[DeploymentRow]) ->
             touch(touched, [s for s in found if s is not None], 0)
             known[deployment_id] = _Stored(stream, new_fix)
             name_fix(deployment_id, fix, new_fix, stream)
-            batch.marks[deployment_id] = mark
-    return batch, set(stored)
+            walked.marks[deployment_id] = mark
+    return walked
 
 
-def write_deployments(conn: Connection, backend: Backend, items: Sequence[DeploymentRow], now: int) -> None:
+@dataclass
+class RowBatch:
+    """Deployment rows written together, and what walking them finds when none of their ids is stored yet and no
+    stored deployment names one (``walked``): worked out where the rows are built, in an import's reading process,
+    so that the writing process only has to check that. None when a row carries a mark: a mark may name a stored
+    deployment, which only the writer can read."""
+
+    rows: list[DeploymentRow]
+    ids: list[str]  # each id once, in key order
+    walked: Walked | None
+
+
+def row_batch(rows: list[DeploymentRow]) -> RowBatch:
+    """Rows to write together, walked in advance as if nothing were stored (see ``RowBatch``)."""
+    ids = sorted({row.values[_ID] for row in rows})
+    walked = None if any(row.mark is not None for row in rows) else _replay(rows, {}, {}, {})
+    return RowBatch(rows, ids, walked)
+
+
+def _walk(conn: Connection, backend: Backend, batch: RowBatch) -> tuple[Walked, set[str]]:
+    """Replay the batch in order against what is stored; return what to write and the ids stored before."""
+    stored, naming = _load(conn, backend, batch.ids)  # in key order, as the rows are written
+    if batch.walked is not None and not stored and not naming:
+        return batch.walked, set()
+    items = batch.rows
+    fixes = {
+        item.mark.remediation.deployment_id
+        for item in items
+        if item.mark and item.mark.remediation and item.mark.remediation.deployment_id
+    }
+    fixes.update(s.fix for s in stored.values() if s.fix)
+    outside = _streams_of(conn, backend, fixes - set(batch.ids))
+    return _replay(items, stored, naming, outside), set(stored)
+
+
+def write_deployments(conn: Connection, backend: Backend, batch: RowBatch, now: int) -> None:
     """Insert or replace each deployment, apply its mark if any, and mark what they touch dirty."""
-    if not items:
+    if not batch.rows:
         return
-    batch, stored = _walk(conn, backend, items)
-    received = {deployment_id: now + n for n, deployment_id in enumerate(batch.final)}
+    walked, stored = _walk(conn, backend, batch)
+    final, marks = walked.final, walked.marks
+    received = {deployment_id: now + n for n, deployment_id in enumerate(final)}
     # Rows go in key order: each insert lands next to the previous one in the primary key's index, and each tag's
     # check of its deployment reads the page the previous one read.
-    in_order = sorted(batch.final)
-    new_rows, marked_rows, updates, marked_updates = [], [], [], []
-    for deployment_id in in_order:
-        values = (*batch.final[deployment_id].values, now)
-        mark = batch.marks.get(deployment_id)
-        if deployment_id not in stored:
-            # Unmarked new rows leave the mark columns to their default (NULL): six values a row fewer to bind.
-            if mark is None:
-                new_rows.append((*values, received[deployment_id]))
+    in_order = batch.ids
+    new_rows: list[tuple[object, ...]] = []
+    marked_rows, updates, marked_updates = [], [], []
+    if not stored and not marks:  # an import's usual batch: only new rows, none marked
+        new_rows = [(*final[i].values, now, received[i]) for i in in_order]
+    else:
+        for deployment_id in in_order:
+            values = (*final[deployment_id].values, now)
+            mark = marks.get(deployment_id)
+            if deployment_id not in stored:
+                # Unmarked new rows leave the mark columns to their default (NULL): six values a row fewer to bind.
+                if mark is None:
+                    new_rows.append((*values, received[deployment_id]))
+                else:
+                    marked_rows.append((*values, received[deployment_id], *mark_columns(mark).values()))
+            elif mark is None:
+                updates.append((*values, now))
             else:
-                marked_rows.append((*values, received[deployment_id], *mark_columns(mark).values()))
-        elif mark is None:
-            updates.append((*values, now))
-        else:
-            marked_updates.append((*values, now, *mark_columns(mark).values()))
+                marked_updates.append((*values, now, *mark_columns(mark).values()))
     insert_rows(conn, backend, "deployments", (*EVENT_COLUMNS, "received_at"), new_rows)
     insert_rows(conn, backend, "deployments", INSERT_COLUMNS, marked_rows)
     update = EVENT_COLUMNS[1:]
     upsert_rows(conn, backend, "deployments", (*EVENT_COLUMNS, "received_at"), ["id"], updates, update=update)
     upsert_rows(conn, backend, "deployments", INSERT_COLUMNS, ["id"], marked_updates, update=(*update, *MARK_COLUMNS))
     delete_where_in(conn, backend, "deployment_tags", "deployment_id", sorted(stored))
-    tags = [(deployment_id, key, value) for deployment_id in in_order for key, value in batch.final[deployment_id].tags]
+    tags = [(deployment_id, key, value) for deployment_id in in_order for key, value in final[deployment_id].tags]
     insert_rows(conn, backend, "deployment_tags", ("deployment_id", "key", "value"), tags)
     upsert_rows(
         conn,
@@ -235,7 +275,7 @@ def write_deployments(conn: Connection, backend: Backend, items: Sequence[Deploy
         "deployment_streams",
         ("service", "env_key", "team_key"),
         ("service", "env_key", "team_key"),
-        sorted(batch.streams),
+        sorted(walked.streams),
     )
-    mark_lead_time_stale(conn, backend, batch.lead_time)
-    mark_streams_dirty(conn, backend, batch.touched)
+    mark_lead_time_stale(conn, backend, walked.lead_time)
+    mark_streams_dirty(conn, backend, walked.touched)

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import doralens
+from doralens.domain.events import Failure
+from doralens.store.bulk import RowBatch
 from doralens.transfer import wire
-from doralens.transfer.items import Writable
 from doralens.transfer.reading import (
     Counted,
     ImportOptions,
@@ -64,7 +65,7 @@ def produce(out: IO[bytes], path: str, options: ImportOptions) -> None:
             counted = Counted(stream)
             reported = 0
 
-            def send(kind: str, batch: list[Writable] | None) -> None:
+            def send(kind: str, batch: list[RowBatch | Failure] | None) -> None:
                 nonlocal reported
                 news, reported = report.rejections[reported:], len(report.rejections)
                 counts = (report.deployments, report.failures, report.rejected)
@@ -98,7 +99,7 @@ class ChildBatches:
             raise ReaderStopped("the process reading the file stopped before its end")
         return wire.loads(payload)
 
-    def __iter__(self) -> Iterator[list[Writable]]:
+    def __iter__(self) -> Iterator[list[RowBatch | Failure]]:
         while True:
             message = self._receive()
             if message[0] == "error":

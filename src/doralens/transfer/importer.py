@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from doralens.domain.events import Failure
-from doralens.store.bulk import DeploymentRow, write_deployments
+from doralens.store.bulk import RowBatch, write_deployments
 from doralens.store.bulk_failures import write_failures
 from doralens.store.bulk_indexes import IndexDeferral
 from doralens.store.dialect import Backend
 from doralens.store.failures_sql import record_failure_in
 from doralens.transfer import child
-from doralens.transfer.items import Writable
 from doralens.transfer.reading import (
     Counted,
     Format,
@@ -42,24 +41,29 @@ __all__ = ["Format", "ImportOptions", "ImportReport", "Progress", "Rejected", "d
 Progress = Callable[[str, int], None]  # phase ("check" or "import"), bytes of the file read so far
 
 
-def write_batch(conn: Any, backend: Backend, items: Sequence[Writable]) -> None:
-    """Write a batch in the caller's transaction: in bulk, but for failures without an id, one by one in order."""
-    pending_deployments: list[DeploymentRow] = []
+def write_batch(conn: Any, backend: Backend, items: Sequence[RowBatch | Failure]) -> None:
+    """Write a batch (grouped by ``group_rows``) in the caller's transaction: deployments and failures with an id in
+    bulk, failures without one one by one in order."""
+    pending_rows: RowBatch | None = None
     pending_failures: list[Failure] = []
 
     def flush() -> None:
+        nonlocal pending_rows
         # Stamped when written, not when the batch began: a failure without an id merges into the earliest
         # received failure holding its key, so a failure written after one of those must not look received before
         # it. The rows of a flush take now + 0, 1, 2... ns, and writing them takes longer than that.
         now = time.time_ns()
-        write_deployments(conn, backend, pending_deployments, now)
+        if pending_rows is not None:
+            write_deployments(conn, backend, pending_rows, now)
         write_failures(conn, backend, pending_failures, now)
-        pending_deployments.clear()
+        pending_rows = None
         pending_failures.clear()
 
     for item in items:
-        if isinstance(item, DeploymentRow):
-            pending_deployments.append(item)
+        if isinstance(item, RowBatch):
+            if pending_rows is not None:
+                flush()
+            pending_rows = item
         elif item.id_given:
             pending_failures.append(item)
         else:
@@ -88,16 +92,19 @@ class _Refused(Exception):
 
 
 def _write(
-    backend: Backend, batches: Iterator[list[Writable]], refused: Callable[[], bool], progress: Callable[[], None]
+    backend: Backend,
+    batches: Iterator[list[RowBatch | Failure]],
+    refused: Callable[[], bool],
+    progress: Callable[[], None],
 ) -> None:
     """Write every batch in one transaction (all or nothing), with a big import's indexes built once at the end."""
     with backend.bulk_load(), backend.write() as conn:
         deferral = IndexDeferral(conn, backend)
         for n, batch in enumerate(batches, start=1):
-            deployments = sum(isinstance(item, DeploymentRow) for item in batch)
+            deployments = sum(len(item.rows) for item in batch if isinstance(item, RowBatch))
             write_batch(conn, backend, batch)
             deferral.wrote("deployment", deployments)
-            deferral.wrote("failure", len(batch) - deployments)
+            deferral.wrote("failure", sum(isinstance(item, Failure) for item in batch))
             progress()
             collect_young(n)
         if refused():
@@ -111,7 +118,7 @@ class _Batches(Protocol):
     @property
     def consumed(self) -> int: ...
 
-    def __iter__(self) -> Iterator[list[Writable]]: ...
+    def __iter__(self) -> Iterator[list[RowBatch | Failure]]: ...
 
 
 class _InProcess:
@@ -125,7 +132,7 @@ class _InProcess:
     def consumed(self) -> int:
         return self.counted.consumed
 
-    def __iter__(self) -> Iterator[list[Writable]]:
+    def __iter__(self) -> Iterator[list[RowBatch | Failure]]:
         return self.batches
 
 

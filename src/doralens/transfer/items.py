@@ -6,7 +6,7 @@ or a failure. Validation is the API's own: the create body goes through the same
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,7 +16,7 @@ from doralens.api.remediation import RemediationIn, remediation_from
 from doralens.api.schemas import Name, Strict, Timestamp, parse_deployment, parse_failure, problems_from
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure
 from doralens.errors import ValidationFailed
-from doralens.store.bulk import DeploymentRow, deployment_row
+from doralens.store.bulk import DeploymentRow, RowBatch, deployment_row, row_batch
 from doralens.transfer.fastpath import fast_deployment
 
 Kind = Literal["deployment", "failure"]
@@ -41,6 +41,27 @@ def for_writing(item: Item) -> Writable:
     """The item as the import writes it (the reading process builds deployment rows, see ``DeploymentRow``)."""
     event = item.event
     return deployment_row(event, item.mark) if isinstance(event, Deployment) else event
+
+
+def group_rows(items: Iterable[Writable]) -> list[RowBatch | Failure]:
+    """The items in order, each run of deployment rows as one ``RowBatch`` placed where the run ends.
+
+    The import writes deployments in bulk together with the failures that carry an id, and writes what it holds
+    before each failure without an id (which may merge into a failure written earlier): so a run goes up to the next
+    failure without an id, and the failures with an id inside it may stay before its ``RowBatch``."""
+    grouped: list[RowBatch | Failure] = []
+    rows: list[DeploymentRow] = []
+    for item in items:
+        if isinstance(item, DeploymentRow):
+            rows.append(item)
+            continue
+        if not item.id_given and rows:
+            grouped.append(row_batch(rows))
+            rows = []
+        grouped.append(item)
+    if rows:
+        grouped.append(row_batch(rows))
+    return grouped
 
 
 class _MarkAttributes(Strict):

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-from doralens.domain.events import Deployment
+from doralens.domain.events import Deployment, Failure
 from doralens.errors import FieldProblem, ValidationFailed
+from doralens.store.bulk import RowBatch
 from doralens.transfer.csvrows import column_problems, read_rows
-from doralens.transfer.items import Item, Kind, Writable, for_writing, parse_item
+from doralens.transfer.items import Item, Kind, Writable, for_writing, group_rows, parse_item
 from doralens.transfer.ndjson import read_lines
 
 Format = Literal["ndjson", "csv"]
@@ -116,9 +117,10 @@ def count(report: ImportReport, item: Item | Rejected) -> None:
         report.failures += 1
 
 
-def read_batches(counted: Counted, options: ImportOptions, report: ImportReport) -> Iterator[list[Writable]]:
-    """Batches of valid items as the import writes them; without ``skip_invalid``, empty ones after the first
-    rejected line (the rest is only checked, so that every rejection is reported, and the progress still moves)."""
+def read_batches(counted: Counted, options: ImportOptions, report: ImportReport) -> Iterator[list[RowBatch | Failure]]:
+    """Batches of valid items as the import writes them (``group_rows``); without ``skip_invalid``, empty ones after
+    the first rejected line (the rest is only checked, so that every rejection is reported, and the progress still
+    moves)."""
     batch: list[Writable] = []
     seen = 0
     for item in read_items(counted, options):
@@ -127,10 +129,10 @@ def read_batches(counted: Counted, options: ImportOptions, report: ImportReport)
         if isinstance(item, Item) and (options.skip_invalid or not report.rejected):
             batch.append(for_writing(item))
         if seen >= options.batch_size:
-            yield batch if options.skip_invalid or not report.rejected else []
+            yield group_rows(batch) if options.skip_invalid or not report.rejected else []
             batch, seen = [], 0
     if options.skip_invalid or not report.rejected:
-        yield batch
+        yield group_rows(batch)
 
 
 # Batches between two collections of the young generations. A collection walks the objects still alive, which are
