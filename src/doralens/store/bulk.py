@@ -125,9 +125,17 @@ def _load(
         for id_, service, env, fix in select_in(conn, backend, f'{columns} "id" IN (…)', ids)
     }
     naming: dict[str, dict[str, StreamKey]] = {}
+    if not _any_remediation(conn):  # most databases, and most imports: no remediation names any deployment
+        return stored, naming
     for id_, service, env, fix in select_in(conn, backend, f'{columns} "remediation_deployment_id" IN (…)', ids):
         naming.setdefault(fix, {})[id_] = (service, env)
     return stored, naming
+
+
+def _any_remediation(conn: Connection) -> bool:
+    """Whether any stored deployment's manual remediation names a deployment: one probe of its index."""
+    sql = 'SELECT 1 FROM deployments WHERE "remediation_deployment_id" IS NOT NULL LIMIT 1'
+    return conn.exec_driver_sql(sql).first() is not None
 
 
 def _streams_of(conn: Connection, backend: Backend, ids: Collection[str]) -> dict[str, StreamKey]:
