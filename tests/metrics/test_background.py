@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from doralens.api.app import create_app
 from doralens.config import Settings
+from doralens.store import sqlite
+from doralens.store.factory import open_store
 from doralens.store.sql import SqlEventStore
 from tests.builders import deployment
 from tests.metrics.conftest import load
@@ -39,3 +43,28 @@ def test_no_background_refresh_unless_asked(store: SqlEventStore, database_url: 
         load(store, [deployment(id="deploy-000000001")])
         time.sleep(0.3)
         assert store.dirty_streams()
+
+
+def test_the_background_refresh_gathers_sqlite_statistics_once_there_is_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite, "STATISTICS_FROM_ROWS", 3)
+    url = f"sqlite:///{tmp_path}/grown.db"
+    store = open_store(url)
+    store.migrate()
+
+    def analyzed() -> bool:
+        with store.backend.reader.connect() as conn:
+            sql = "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'"
+            return conn.exec_driver_sql(sql).first() is not None
+
+    with TestClient(create_app(Settings(database_url=url, refresh_seconds=0.05), store, background_refresh=True)):
+        load(store, [deployment(id=f"deploy-00000000{n}", version=f"v{n}") for n in range(1, 3)])
+        time.sleep(0.3)
+        assert not analyzed()  # two deployments: too few to plan for
+        load(store, [deployment(id="deploy-000000003", version="v3")])
+        deadline = time.monotonic() + 10
+        while not analyzed() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert analyzed()
+    store.close()

@@ -71,3 +71,21 @@ def test_an_index_build_gets_the_sorter_threads_and_the_writer_gives_them_back(s
             sqlite_store.backend.prepare_index_build(conn)
         assert _writer_settings(sqlite_store) == (-sqlite.BUILD_CACHE_KIB, sqlite.BUILD_THREADS)
     assert _writer_settings(sqlite_store) == (-2000, 0)
+
+
+def test_statistics_are_gathered_again_once_the_deployments_have_doubled(
+    sqlite_store: SqlEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite, "STATISTICS_FROM_ROWS", 3)
+    record = sqlite_store.record_deployment
+    for day in range(1, 4):
+        record(deployment("web", "prod", f"2024-03-{day:02d}T10:00:00Z"))
+    assert sqlite_store.backend.refresh_statistics(if_grown=True)  # none yet
+    assert not sqlite_store.backend.refresh_statistics(if_grown=True)  # 3 rows, as gathered
+    for day in range(4, 6):
+        record(deployment("web", "prod", f"2024-03-{day:02d}T10:00:00Z"))
+    assert not sqlite_store.backend.refresh_statistics(if_grown=True)  # 5 rows: not twice 3
+    record(deployment("web", "prod", "2024-03-06T10:00:00Z"))
+    assert sqlite_store.backend.refresh_statistics(if_grown=True)  # 6 rows
+    assert not sqlite_store.backend.refresh_statistics(if_grown=True)
+    assert sqlite_store.backend.refresh_statistics()  # unconditional, as at start and after an import

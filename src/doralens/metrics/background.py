@@ -13,7 +13,8 @@ log = logging.getLogger("doralens.refresh")
 
 
 class BackgroundRefresher:
-    """Runs ``refresh`` every ``interval`` seconds until stopped; safe beside other workers doing the same."""
+    """Runs ``refresh`` every ``interval`` seconds until stopped, and keeps the planner statistics in step with the
+    data where the database does not (SQLite); safe beside other workers doing the same."""
 
     def __init__(self, *, store: EventStore, config: EngineConfig, interval: float) -> None:
         self._store = store
@@ -36,6 +37,8 @@ class BackgroundRefresher:
         while not self._stop.wait(self._interval):
             try:
                 report = refresh(store=self._store, config=self._config)
+                if self._store.backend.refresh_statistics(if_grown=True):
+                    log.info("planner statistics gathered again: the deployments have grown")
             except Exception:
                 # A database hiccup must not kill the thread: the next round, or the next read, tries again.
                 log.exception("background refresh failed")

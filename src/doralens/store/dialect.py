@@ -37,8 +37,9 @@ class Backend(Protocol):
     def prepare_index_build(self, conn: Connection) -> None:
         """Tune the transaction for building the indexes a bulk load set aside."""
 
-    def refresh_statistics(self) -> bool:
-        """Fresh planner statistics where the database does not keep them itself; True when it gathered them."""
+    def refresh_statistics(self, *, if_grown: bool = False) -> bool:
+        """Fresh planner statistics where the database does not keep them itself (with ``if_grown``, only when the
+        data has grown much since they were gathered); True when it gathered them."""
 
     def change_counter(self) -> int | None:
         """A number that changes whenever a transaction commits to the database (from any connection or process),

@@ -60,7 +60,7 @@ class PostgresBackend:
         """More sort memory for this transaction's index builds than the server's default of 64 MB."""
         conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_SORT_MEMORY}'")
 
-    def refresh_statistics(self) -> bool:
+    def refresh_statistics(self, *, if_grown: bool = False) -> bool:
         """Nothing to do: autovacuum's ANALYZE keeps PostgreSQL's statistics."""
         return False
 

@@ -39,6 +39,9 @@ ANALYSIS_LIMIT = 1000
 # Below this many deployments every plan is fast, and statistics of a nearly empty table would mislead the planner
 # once it has grown.
 STATISTICS_FROM_ROWS = 10_000
+# The background refresh gathers them again once the deployments have grown this many times over since they were
+# gathered (a server that grew through the API alone, between two starts).
+STATISTICS_GROWTH = 2
 
 
 def _configure(engine: Engine, begin: str) -> None:
@@ -56,6 +59,17 @@ def _configure(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(begin)
+
+
+def _grown(conn: sqlite3.Connection) -> bool:
+    """Whether the deployments have grown ``STATISTICS_GROWTH`` times over since their statistics were gathered (or
+    have none): the highest rowid against the row count the statistics recorded, both read without a scan."""
+    if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetchone() is None:
+        return True
+    analyzed = "SELECT max(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = 'deployments'"
+    rows_then = conn.execute(analyzed).fetchone()[0]
+    rows_now = conn.execute("SELECT coalesce(max(rowid), 0) FROM deployments").fetchone()[0]
+    return rows_then is None or rows_now >= STATISTICS_GROWTH * rows_then
 
 
 class SqliteBackend:
@@ -117,11 +131,12 @@ class SqliteBackend:
             self._on_writer("PRAGMA cache_size = -2000", "PRAGMA threads = 0", "PRAGMA wal_checkpoint(TRUNCATE)")
         self.refresh_statistics()
 
-    def refresh_statistics(self) -> bool:
+    def refresh_statistics(self, *, if_grown: bool = False) -> bool:
         """A sampled ANALYZE (``ANALYSIS_LIMIT``) once there are ``STATISTICS_FROM_ROWS`` deployments; True if run.
 
         Run when the server starts and after an import, so the planner knows, for instance, how few envs a service
-        has."""
+        has; ``if_grown`` (the background refresh) runs it only when there are no statistics yet or the deployments
+        have grown ``STATISTICS_GROWTH`` times over since."""
         with self._lock:
             raw = self._writer.raw_connection()
             try:
@@ -129,6 +144,8 @@ class SqliteBackend:
                 assert isinstance(conn, sqlite3.Connection)
                 enough = "SELECT count(*) FROM (SELECT 1 FROM deployments LIMIT ?)"
                 if conn.execute(enough, (STATISTICS_FROM_ROWS,)).fetchone()[0] < STATISTICS_FROM_ROWS:
+                    return False
+                if if_grown and not _grown(conn):
                     return False
                 conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}").close()
                 conn.execute("ANALYZE").close()
