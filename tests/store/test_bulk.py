@@ -188,8 +188,8 @@ def test_the_writer_uses_the_walk_done_in_advance_only_when_nothing_is_stored(
     rows = [for_writing(Item(n, Deployment(i, "web", T, T + n, env="prod"))) for n, i in enumerate(DEPLOYMENT_IDS[:2])]
     grouped = group_rows(rows)  # walked here, as the reading process does
     walks: list[int] = []
-    replay = bulk._replay
-    monkeypatch.setattr(bulk, "_replay", lambda items, *rest: walks.append(len(items)) or replay(items, *rest))
+    replay = bulk.replay
+    monkeypatch.setattr(bulk, "replay", lambda items, *rest: walks.append(len(items)) or replay(items, *rest))
     with store.backend.write() as conn:
         write_batch(conn, store.backend, grouped)
     assert walks == []

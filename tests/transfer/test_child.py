@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from doralens.domain.events import Failure
-from doralens.store.bulk import RowBatch
+from doralens.store.bulk_rows import RowBatch
 from doralens.store.sql import SqlEventStore
 from doralens.transfer import child, importer
 from doralens.transfer.child import ChildBatches, ReaderStopped, read_in_child

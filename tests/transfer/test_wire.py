@@ -7,7 +7,7 @@ from typing import Any
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
 from doralens.errors import FieldProblem
-from doralens.store.bulk import deployment_row
+from doralens.store.bulk_rows import deployment_row
 from doralens.transfer import wire
 from doralens.transfer.items import Writable, for_writing, group_rows, parse_item
 from doralens.transfer.reading import Rejected

@@ -12,6 +12,17 @@ from doralens.domain.events import Deployment, Failure
 StreamKey: TypeAlias = tuple[str, str | None]
 
 
+def env_key(env: str | None) -> str:
+    """The key of an env in derived tables: the env itself, '' for none (an env is never empty)."""
+    return env or ""
+
+
+def touch(found: dict[StreamKey, int], streams: Iterable[StreamKey], since: int) -> None:
+    """Add streams to a dirty set, keeping the earliest time per stream."""
+    for stream in streams:
+        found[stream] = min(since, found.get(stream, since))
+
+
 def order_key(deployment: Deployment) -> tuple[int, int, str]:
     """Canonical order: ``finished_at``, then ``started_at``, then id, so arrival order never matters."""
     return (deployment.finished_at, deployment.started_at, deployment.id)

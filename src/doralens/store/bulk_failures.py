@@ -12,11 +12,11 @@ from operator import itemgetter
 from sqlalchemy import Connection
 
 from doralens.domain.events import Failure
-from doralens.domain.streams import StreamKey
-from doralens.store.bulk import custom_tags_text, tag_rows
+from doralens.domain.streams import StreamKey, touch
 from doralens.store.bulk_io import delete_where_in, insert_rows, mark_streams_dirty, select_in, upsert_rows
+from doralens.store.bulk_rows import custom_tags_text, tag_rows
 from doralens.store.dialect import Backend
-from doralens.store.dirty import team_streams, touch
+from doralens.store.dirty import team_streams
 from doralens.store.failures_sql import load_failures, merge_failure
 
 EVENT_COLUMNS = (

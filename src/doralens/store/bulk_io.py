@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from doralens.domain.streams import env_key
 from doralens.store.dialect import Backend
-from doralens.store.dirty import env_key, new_token
+from doralens.store.dirty import new_token
 
 
 def _driver(conn: Connection) -> Any:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from doralens.domain.streams import env_key
 from doralens.store.dialect import Backend, iter_chunks
-from doralens.store.dirty import current_tokens, env_key, mark_dirty
+from doralens.store.dirty import current_tokens, mark_dirty
 from doralens.store.records import RefreshWrite
 from doralens.store.rows import verdict_columns
 from doralens.store.schema import deployments, dirty_streams, failure_attributions, failures

@@ -15,14 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, case, select
 
 from doralens.domain.events import Failure
-from doralens.domain.streams import StreamKey
+from doralens.domain.streams import StreamKey, env_key
 from doralens.store.dialect import Backend
 from doralens.store.schema import attribution_overrides, deployment_streams, deployments, dirty_streams
-
-
-def env_key(env: str | None) -> str:
-    """The key of an env in derived tables: the env itself, '' for none (an env is never empty)."""
-    return env or ""
 
 
 def env_from_key(key: str) -> str | None:
@@ -52,12 +47,6 @@ def mark_dirty(conn: Connection, backend: Backend, streams: Mapping[StreamKey, i
             set_={"token": stmt.excluded.token, "since": earlier},
         )
     )
-
-
-def touch(found: dict[StreamKey, int], streams: Iterable[StreamKey], since: int) -> None:
-    """Add streams to a dirty set, keeping the earliest time per stream."""
-    for stream in streams:
-        found[stream] = min(since, found.get(stream, since))
 
 
 def register_stream(conn: Connection, backend: Backend, service: str, env: str | None, team: str | None) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 
 from doralens.domain.events import Deployment, Failure
-from doralens.domain.streams import StreamKey
+from doralens.domain.streams import StreamKey, touch
 from doralens.store.dialect import Backend
-from doralens.store.dirty import failure_streams, mark_dirty, stream_of, touch
+from doralens.store.dirty import failure_streams, mark_dirty, stream_of
 from doralens.store.failures_sql import services_of
 from doralens.store.protocols import DeploymentSubset, FailureSubset
 from doralens.store.records import MetricScope, StoredAttribution, StoredOverride, StoredVerdict

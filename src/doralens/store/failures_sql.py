@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, delete, select, update
 
 from doralens.domain.events import Failure
-from doralens.domain.streams import StreamKey
+from doralens.domain.streams import StreamKey, touch
 from doralens.store.dialect import Backend
-from doralens.store.dirty import failure_streams, mark_dirty, touch
+from doralens.store.dirty import failure_streams, mark_dirty
 from doralens.store.listing import ListSpec, list_statement
 from doralens.store.rows import failure_from, failure_row, insert_tags
 from doralens.store.schema import failure_match_keys, failure_services, failure_tags, failures

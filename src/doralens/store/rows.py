@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
+from doralens.domain.query_ast import split_tag
 from doralens.store.dialect import iter_chunks
 from doralens.store.records import StoredAttribution, StoredVerdict
 from doralens.store.schema import deployments
@@ -26,12 +27,6 @@ def git_from(row: Row[Any]) -> GitInfo | None:
     if row.commit_sha is None:
         return None
     return GitInfo(row.commit_sha, row.repository_url or "", row.repository_id or "")
-
-
-def split_tag(tag: str) -> tuple[str, str]:
-    """``key:value`` → (key, value); the value may itself contain colons."""
-    key, _, value = tag.partition(":")
-    return key, value
 
 
 def deployment_row(deployment: Deployment, now: int) -> dict[str, Any]:

@@ -14,19 +14,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from doralens.domain.events import ChangeFailureMark, Deployment
-from doralens.domain.streams import StreamKey, stream_key
+from doralens.domain.streams import StreamKey, stream_key, touch
 from doralens.errors import SchemaOutOfDate, StoreError
 from doralens.store import migrate as migrations
 from doralens.store.aggregates import SqlAggregateStore
 from doralens.store.derived import SqlDerivedStore
 from doralens.store.dialect import Backend
-from doralens.store.dirty import (
-    mark_dirty,
-    register_stream,
-    stream_of,
-    streams_remediated_by,
-    touch,
-)
+from doralens.store.dirty import mark_dirty, register_stream, stream_of, streams_remediated_by
 from doralens.store.drilldown import SqlDrilldownStore
 from doralens.store.failures_sql import SqlFailureStore
 from doralens.store.keys import SqlKeyStore

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import doralens
 from doralens.domain.events import Failure
-from doralens.store.bulk import RowBatch
+from doralens.store.bulk_rows import RowBatch
 from doralens.transfer import wire
 from doralens.transfer.reading import (
     Counted,

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from doralens.domain.events import Failure
-from doralens.store.bulk import RowBatch, write_deployments
+from doralens.store.bulk import write_deployments
 from doralens.store.bulk_failures import write_failures
 from doralens.store.bulk_indexes import IndexDeferral
+from doralens.store.bulk_rows import RowBatch
 from doralens.store.dialect import Backend
 from doralens.store.failures_sql import record_failure_in
 from doralens.transfer import child

@@ -16,7 +16,7 @@ from doralens.api.remediation import RemediationIn, remediation_from
 from doralens.api.schemas import Name, Strict, Timestamp, parse_deployment, parse_failure, problems_from
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure
 from doralens.errors import ValidationFailed
-from doralens.store.bulk import DeploymentRow, RowBatch, deployment_row, row_batch
+from doralens.store.bulk_rows import DeploymentRow, RowBatch, deployment_row, row_batch
 from doralens.transfer.fastpath import fast_deployment
 
 Kind = Literal["deployment", "failure"]

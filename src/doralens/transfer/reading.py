@@ -15,7 +15,7 @@ from typing import IO, Literal
 
 from doralens.domain.events import Deployment, Failure
 from doralens.errors import FieldProblem, ValidationFailed
-from doralens.store.bulk import RowBatch
+from doralens.store.bulk_rows import RowBatch
 from doralens.transfer.csvrows import column_problems, read_rows
 from doralens.transfer.items import Item, Kind, Writable, for_writing, group_rows, parse_item
 from doralens.transfer.ndjson import read_lines

@@ -1,6 +1,6 @@
 """Validated items as bytes, for the pipe from the process that reads an import file to the one that writes it.
 
-Deployments travel as the bulk writer's rows (``store.bulk.DeploymentRow``, a named tuple of plain values, which
+Deployments travel as the bulk writer's rows (``store.bulk_rows.DeploymentRow``, a named tuple of plain values, which
 unpickles about nine times faster than the events did). Failures and marks are frozen dataclasses with slots: they
 travel as the tuple of their fields and are rebuilt by setting those fields, without the generic per-field loop that
 pickle's default for such classes runs on both sides.
