@@ -14,11 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from doralens.api.auth import AppKey
 from doralens.api.deps import EngineDep, StoreDep
 from doralens.api.errors import api_json
-from doralens.api.serialize import deployment_object, failure_object
+from doralens.api.serialize import event_object
 from doralens.metrics.compute import compute_metrics
 from doralens.metrics.config import EngineConfig
-from doralens.metrics.events import DeploymentEvent, FailureEvent, list_metric_events
-from doralens.metrics.leadtime import record_json
+from doralens.metrics.events import list_metric_events
 from doralens.metrics.reads import timed, was_quick
 from doralens.metrics.report import report_json
 from doralens.metrics.request import METRICS, MetricName, MetricsRequest, build_request
@@ -138,13 +137,3 @@ def get_metric_events(
     data = [event_object(item) for item in page.items]
     meta = {"metric": metric, "subset": subset, "kind": page.kind, "limit": limit, "offset": offset}
     return api_json({"data": data, "meta": meta})
-
-
-def event_object(item: DeploymentEvent | FailureEvent) -> dict[str, Any]:
-    """An event behind a number as the API shows it; a deployment with its lead time when the metric has one."""
-    if isinstance(item, FailureEvent):
-        return failure_object(item.failure, item.attributions)
-    found = deployment_object(item.deployment, item.verdict, item.attributions)
-    if item.lead_time is not None:
-        found["attributes"]["lead_time"] = record_json(item.lead_time)
-    return found

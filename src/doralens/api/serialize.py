@@ -7,6 +7,8 @@ from typing import Any
 
 from doralens.domain.events import Deployment, Failure
 from doralens.domain.timestamps import NS_PER_SECOND, format_rfc3339
+from doralens.metrics.events import DeploymentEvent, FailureEvent
+from doralens.metrics.leadtime import record_json
 from doralens.store.records import StoredAttribution, StoredVerdict
 
 
@@ -114,3 +116,13 @@ def failure_object(failure: Failure, attributions: Sequence[StoredAttribution] |
             for a in linked
         ]
     return {"id": failure.id, "type": "dora_failure", "attributes": attributes}
+
+
+def event_object(item: DeploymentEvent | FailureEvent) -> dict[str, Any]:
+    """An event behind a number as the API shows it; a deployment with its lead time when the metric has one."""
+    if isinstance(item, FailureEvent):
+        return failure_object(item.failure, item.attributions)
+    found = deployment_object(item.deployment, item.verdict, item.attributions)
+    if item.lead_time is not None:
+        found["attributes"]["lead_time"] = record_json(item.lead_time)
+    return found

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from doralens.cli.common import err, fail, load_settings, opened_store, out
 from doralens.config import Settings, redact_url
-from doralens.demo import DemoSummary, fill
 from doralens.store.base import EventStore
+
+if TYPE_CHECKING:
+    from doralens.demo import DemoSummary
 
 SeedOption = Annotated[int, typer.Option(help="Seed of the generator: the same seed gives the same history.")]
 DaysOption = Annotated[int, typer.Option(min=14, max=730, help="Days of history, ending now.")]
@@ -25,6 +27,8 @@ def fill_empty(store: EventStore, settings: Settings, *, seed: int, days: int) -
             "`doralens serve --demo`, which uses a throwaway database."
         )
     err.print(f"generating {days} days of demo history (seed {seed})…")
+    from doralens.demo import fill  # the generator loads only when asked for: every command pays an import
+
     return fill(store, settings, seed=seed, days=days)
 
 

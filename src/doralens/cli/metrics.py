@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from doralens.api.metrics import event_object
+from doralens.api.serialize import event_object
 from doralens.cli.common import fail, load_settings, opened_store, out
 from doralens.cli.render import events_table, metrics_table, shown, write_csv
 from doralens.errors import ValidationFailed

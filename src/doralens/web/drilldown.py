@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from doralens.api.metrics import event_object
-from doralens.api.serialize import deployment_object, failure_object
+from doralens.api.serialize import deployment_object, event_object, failure_object
 from doralens.domain.timestamps import format_rfc3339
 from doralens.errors import NotFound, ValidationFailed
 from doralens.gitdata.records import SqlLeadTimeStore
