@@ -1,5 +1,6 @@
 """Deployment streams: the deployments of one service and env in their canonical order, and which streams a
-failure impacts. Shared by attribution and change-failure detection so both read history the same way.
+failure impacts. Shared by attribution and change-failure detection so both read history the same way; with the
+key an env has in derived tables, and the set of streams a change touches.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ StreamKey: TypeAlias = tuple[str, str | None]
 def env_key(env: str | None) -> str:
     """The key of an env in derived tables: the env itself, '' for none (an env is never empty)."""
     return env or ""
+
+
+def env_from_key(key: str) -> str | None:
+    """The env an env key stands for."""
+    return key or None
 
 
 def touch(found: dict[StreamKey, int], streams: Iterable[StreamKey], since: int) -> None:

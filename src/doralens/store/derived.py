@@ -25,10 +25,10 @@ from sqlalchemy import (
 )
 
 from doralens.domain.events import Deployment, Failure
-from doralens.domain.streams import StreamKey, env_key
+from doralens.domain.streams import StreamKey, env_from_key, env_key
 from doralens.store.derived_write import write_refresh
 from doralens.store.dialect import Backend
-from doralens.store.dirty import by_env, current_tokens, dirty_query, env_from_key, new_token, team_streams
+from doralens.store.dirty import by_env, current_tokens, dirty_query, new_token, team_streams
 from doralens.store.failures_sql import services_of
 from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
 from doralens.store.rows import attribution_from, deployment_from, failure_from, verdict_from

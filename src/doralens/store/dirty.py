@@ -20,11 +20,6 @@ from doralens.store.dialect import Backend
 from doralens.store.schema import attribution_overrides, deployment_streams, deployments, dirty_streams
 
 
-def env_from_key(key: str) -> str | None:
-    """The env an env key stands for."""
-    return key or None
-
-
 def new_token() -> str:
     """A token no other write will ever use: a dirty mark re-created after a refresh never looks unchanged."""
     return uuid.uuid4().hex

@@ -15,11 +15,11 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, literal, select,
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from doralens.domain.events import Deployment
-from doralens.domain.streams import StreamKey, env_key
+from doralens.domain.streams import StreamKey, env_from_key, env_key
 from doralens.gitdata.leadtime import RETRY_STATUSES, DeploymentLeadTime
 from doralens.gitdata.records import delete_records, load_records, save_records
 from doralens.store.dialect import Backend
-from doralens.store.dirty import dirty_query, env_from_key, mark_dirty, new_token
+from doralens.store.dirty import dirty_query, mark_dirty, new_token
 from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
 from doralens.store.schema import (
     deployment_lead_times,
