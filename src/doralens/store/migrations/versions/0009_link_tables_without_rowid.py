@@ -5,8 +5,9 @@ As ordinary tables each held every row twice: in the table, under a rowid nobody
 builds for the primary key. Now the primary key is the table, and the other indexes lead to the event id instead of
 a rowid. Measured importing a million events (paired runs): inserting the tags took 4.2 s and takes 3.5 s, the
 whole import about 1.4 s less; the four tables with their indexes take about the same room (142 MB, 138 MB). Each
-table is copied into its new form with its indexes, in the migration's transaction. PostgreSQL has no rowid and is
-left as it is.
+table is copied into its new form with its indexes, in the migration's transaction (6.9 s for a database of a
+million events, measured); the old tables' pages go to the free list, which later writes reuse. PostgreSQL has no
+rowid and is left as it is.
 
 Revision ID: 0009
 Revises: 0008
