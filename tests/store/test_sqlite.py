@@ -89,3 +89,36 @@ def test_statistics_are_gathered_again_once_the_deployments_have_doubled(
     assert sqlite_store.backend.refresh_statistics(if_grown=True)  # 6 rows
     assert not sqlite_store.backend.refresh_statistics(if_grown=True)
     assert sqlite_store.backend.refresh_statistics()  # unconditional, as at start and after an import
+
+
+def _many_deployments(store: SqlEventStore, services: int, per_stream: int) -> None:
+    """``per_stream`` deployments (each tagged ``region:eu``) of each service in prod and in dev, written in bulk."""
+    rows, tags = [], []
+    for s in range(services):
+        for env in ("prod", "dev"):
+            for n in range(per_stream):
+                deployment_id = f"svc-{s:02d}-{env}-{n:06d}"
+                at = 1_700_000_000 * 10**9 + n * 60 * 10**9
+                rows.append((deployment_id, f"svc-{s:02d}", env, at, at, '["region:eu"]', at, at))
+                tags.append((deployment_id, "region", "eu"))
+    with store.backend.write() as conn:
+        raw = conn.connection.driver_connection
+        raw.executemany(  # type: ignore[union-attr]
+            "INSERT INTO deployments (id, service, env, started_at, finished_at, custom_tags, received_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        raw.executemany("INSERT INTO deployment_tags VALUES (?, ?, ?)", tags)  # type: ignore[union-attr]
+
+
+def test_statistics_span_enough_of_each_index_to_know_a_service_from_an_env(sqlite_store: SqlEventStore) -> None:
+    # Each service has a thousand deployments in each of its two envs, so the first thousand entries of the
+    # (service, env, finished_at) index hold one service and one env: statistics read from them alone would say a
+    # service has a thousand deployments in one env, as many as an env has, and the planner would read a whole env
+    # to list one service's deployments in it.
+    _many_deployments(sqlite_store, services=8, per_stream=1000)
+    assert sqlite_store.backend.refresh_statistics()
+    with sqlite_store.backend.reader.connect() as conn:
+        sql = "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_deployments_service_env_finished'"
+        rows, per_service, per_stream = (int(n) for n in conn.exec_driver_sql(sql).scalar_one().split()[:3])
+    assert (rows, per_service, per_stream) == (16_000, 2_000, 1_000)
