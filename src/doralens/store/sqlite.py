@@ -137,7 +137,7 @@ class SqliteBackend:
         self.refresh_statistics()
 
     def refresh_statistics(self, *, if_grown: bool = False) -> bool:
-        """A sampled ANALYZE (``ANALYSIS_LIMIT``) once there are ``STATISTICS_FROM_ROWS`` deployments; True if run.
+        """A bounded ANALYZE (``ANALYSIS_LIMIT``) once there are ``STATISTICS_FROM_ROWS`` deployments; True if run.
 
         Run when the server starts and after an import, so the planner knows, for instance, how few envs a service
         has; ``if_grown`` (the background refresh) runs it only when there are no statistics yet or the deployments
@@ -147,10 +147,12 @@ class SqliteBackend:
             try:
                 conn = raw.driver_connection
                 assert isinstance(conn, sqlite3.Connection)
+                # The growth check first: it reads three values, where counting up to the threshold reads that
+                # many index entries, and the background refresh asks every few seconds.
+                if if_grown and not _grown(conn):
+                    return False
                 enough = "SELECT count(*) FROM (SELECT 1 FROM deployments LIMIT ?)"
                 if conn.execute(enough, (STATISTICS_FROM_ROWS,)).fetchone()[0] < STATISTICS_FROM_ROWS:
-                    return False
-                if if_grown and not _grown(conn):
                     return False
                 conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}").close()
                 conn.execute("ANALYZE").close()
