@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, Table
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
 from doralens.domain.query_ast import split_tag
+from doralens.store.bulk_rows import EVENT_COLUMNS
 from doralens.store.dialect import iter_chunks
 from doralens.store.records import StoredAttribution, StoredVerdict
 from doralens.store.schema import deployments
@@ -58,29 +59,9 @@ def mark_columns(mark: ChangeFailureMark | None) -> dict[str, Any]:
     }
 
 
-# The columns a deployment is read from, in the order ``deployment_from`` unpacks them.
-DEPLOYMENT_COLUMNS = tuple(
-    deployments.c[name]
-    for name in (
-        "id",
-        "service",
-        "env",
-        "team",
-        "version",
-        "started_at",
-        "finished_at",
-        "commit_sha",
-        "repository_url",
-        "repository_id",
-        "custom_tags",
-        "marked_change_failure",
-        "remediation_type",
-        "remediation_deployment_id",
-        "remediation_version",
-        "marked_by",
-        "marked_at",
-    )
-)
+# The columns a deployment is read from, in the order ``deployment_from`` unpacks them: those a bulk write sets (but
+# ``updated_at``), then the mark's.
+DEPLOYMENT_COLUMNS = tuple(deployments.c[name] for name in (*EVENT_COLUMNS[:-1], *mark_columns(None)))
 
 
 def tags_from(raw: str) -> tuple[str, ...]:
