@@ -7,7 +7,7 @@ from typing import Any
 
 from doralens.domain.events import ChangeFailureMark, Deployment, Failure, GitInfo, Remediation
 from doralens.errors import FieldProblem
-from doralens.store.bulk_rows import deployment_row
+from doralens.store.bulk_rows import DeploymentRow, RowBatch, deployment_row
 from doralens.transfer import wire
 from doralens.transfer.items import Writable, for_writing, group_rows, parse_item
 from doralens.transfer.reading import Rejected
@@ -61,3 +61,21 @@ def test_each_class_and_what_travels_with_items() -> None:
         [Rejected(3, (FieldProblem("/data", "bad"),))],
     )
     assert _fields(wire.loads(wire.dumps(message))) == _fields(message)
+
+
+def test_a_batch_walk_comes_back_with_each_ids_last_row_in_order_of_first_appearance() -> None:
+    first = deployment_row(Deployment("b" * 16, "web", 1, 2, version="v1"), None)
+    other = deployment_row(Deployment("a" * 16, "web", 3, 4, version="v2"), None)
+    again = deployment_row(Deployment("b" * 16, "web", 5, 6, version="v3"), None)
+    sent = group_rows([first, other, again])
+    (batch,) = sent
+    assert isinstance(batch, RowBatch)
+    assert batch.walked is not None
+    (back,) = wire.loads(wire.dumps(sent))
+    assert isinstance(back, RowBatch)
+    assert back.walked is not None
+    assert list(back.walked.final.items()) == list(batch.walked.final.items()) == [("b" * 16, again), ("a" * 16, other)]
+    assert all(type(row) is DeploymentRow for row in back.rows)
+    assert back.walked.final["b" * 16] is back.rows[2]  # the rows themselves, not copies
+    walked = batch.walked
+    assert (back.ids, back.walked.touched, back.walked.streams) == (batch.ids, walked.touched, walked.streams)

@@ -22,11 +22,15 @@ from doralens.domain.events import (
     make_git_info,
     new_deployment_id,
 )
-from doralens.domain.timestamps import TimestampError, to_nanoseconds
+from doralens.domain.timestamps import LATEST_NS, TimestampError, to_nanoseconds
 
 _ID = re.compile(r"[A-Za-z0-9_.:-]{16,128}")
 _SHA = re.compile(r"[0-9a-fA-F]{40,128}")
-_OPTIONAL_NAMES = ("env", "version", "team")
+# An integer from here on is nanoseconds (``timestamps._UNIT_BOUNDS``) and past the earliest instant accepted.
+_NANOSECONDS_FROM = 10**17
+# Tag sets already checked, and whether they passed: events repeat a few sets of tags.
+_TAG_SETS: dict[tuple[str, ...], bool] = {}
+_TAG_SETS_KEPT = 4096
 
 
 def _name(value: Any, longest: int = 200) -> TypeGuard[str]:
@@ -36,10 +40,21 @@ def _name(value: Any, longest: int = 200) -> TypeGuard[str]:
 def _time(value: Any) -> int | None:
     if type(value) is not int:
         return None
+    if _NANOSECONDS_FROM <= value < LATEST_NS:
+        return value  # already nanoseconds, and in range: what ``to_nanoseconds`` returns for it
     try:
         return to_nanoseconds(value)
     except TimestampError:
         return None
+
+
+def _valid_tags(tags: tuple[str, ...]) -> bool:
+    try:
+        for tag in tags:
+            check_custom_tag(tag)
+    except PydanticCustomError:
+        return False
+    return True
 
 
 def _tags(value: Any) -> tuple[str, ...] | None:
@@ -47,12 +62,16 @@ def _tags(value: Any) -> tuple[str, ...] | None:
         return ()
     if type(value) is not list or len(value) > MAX_CUSTOM_TAGS:
         return None
+    tags = tuple(value)
     try:
-        for tag in value:
-            check_custom_tag(tag)
-    except PydanticCustomError:
+        valid = _TAG_SETS.get(tags)
+    except TypeError:  # a list or an object among the tags: not a tag
         return None
-    return tuple(value)
+    if valid is None:
+        valid = _valid_tags(tags)
+        if len(_TAG_SETS) < _TAG_SETS_KEPT:
+            _TAG_SETS[tags] = valid
+    return tags if valid else None
 
 
 def fast_deployment(body: Any, *, service_teams: Mapping[str, str], event_id: str | None) -> Deployment | None:
@@ -67,8 +86,12 @@ def fast_deployment(body: Any, *, service_teams: Mapping[str, str], event_id: st
     started, finished = _time(attrs.get("started_at")), _time(attrs.get("finished_at"))
     if started is None or finished is None or started > finished:
         return None
-    names = {key: attrs.get(key) for key in _OPTIONAL_NAMES}
-    if any(value is not None and not _name(value) for value in names.values()):
+    env, version, team = attrs.get("env"), attrs.get("version"), attrs.get("team")
+    if (
+        (env is not None and not _name(env))
+        or (version is not None and not _name(version))
+        or (team is not None and not _name(team))
+    ):
         return None
     given_id = attrs.get("id")
     if given_id is not None and (type(given_id) is not str or _ID.fullmatch(given_id) is None):
@@ -90,9 +113,9 @@ def fast_deployment(body: Any, *, service_teams: Mapping[str, str], event_id: st
         service=service,
         started_at=started,
         finished_at=finished,
-        env=names["env"],
-        team=names["team"] or service_teams.get(service),
-        version=names["version"],
+        env=env,
+        team=team or service_teams.get(service),
+        version=version,
         git=info,
         custom_tags=tags,
     )

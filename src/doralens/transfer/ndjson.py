@@ -17,13 +17,16 @@ from doralens.errors import ValidationFailed
 
 # The attributes whose message tells an integer from a float (timestamps); any other attribute gets the same message
 # for both, or is ignored.
-_TIMES = ("started_at", "finished_at", "change_failure_marked_at")
+_STARTED, _FINISHED, _MARKED = "started_at", "finished_at", "change_failure_marked_at"
 
 
 def _has_float_time(value: Any) -> bool:
     data = value.get("data") if type(value) is dict else None
     attributes = data.get("attributes") if type(data) is dict else None
-    return type(attributes) is dict and any(type(attributes.get(name)) is float for name in _TIMES)
+    if type(attributes) is not dict:
+        return False
+    get = attributes.get
+    return type(get(_STARTED)) is float or type(get(_FINISHED)) is float or type(get(_MARKED)) is float
 
 
 def parse_line(raw: bytes) -> Any:
