@@ -71,11 +71,11 @@ def test_a_failure_after_the_indexes_were_set_aside_leaves_nothing_and_the_index
     real = importer.write_batch
     calls: list[bool] = []
 
-    def failing(conn: Connection, backend: Any, items: Any) -> None:
+    def failing(conn: Connection, backend: Any, items: Any, **options: Any) -> None:
         calls.append(_present(conn, store, "ix_deployments_finished"))
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        real(conn, backend, items)
+        real(conn, backend, items, **options)
 
     monkeypatch.setattr(importer, "write_batch", failing)
     with pytest.raises(RuntimeError, match="disk full"):

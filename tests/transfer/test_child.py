@@ -88,8 +88,8 @@ def test_a_child_killed_half_way_stops_the_import_and_nothing_is_written(
             started.append(batches)
             yield batches
 
-    def write_then_kill(conn: Any, backend: Any, items: Any) -> None:
-        write_batch(conn, backend, items)
+    def write_then_kill(conn: Any, backend: Any, items: Any, **options: Any) -> None:
+        write_batch(conn, backend, items, **options)
         started[0].process.kill()
         started[0].process.wait()
 

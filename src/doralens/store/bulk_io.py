@@ -16,7 +16,8 @@ from doralens.store.dialect import Backend
 from doralens.store.dirty import new_token
 
 
-def _driver(conn: Connection) -> Any:
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection under the caller's transaction (sqlite3's or psycopg's)."""
     return conn.connection.driver_connection
 
 
@@ -34,7 +35,7 @@ def insert_rows(
     """Insert new rows (no conflict possible): ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
     if not rows:
         return
-    driver = _driver(conn)
+    driver = driver_connection(conn)
     if backend.name == "postgresql":
         with driver.cursor() as cursor, cursor.copy(f'COPY "{table}" ({_names(columns)}) FROM STDIN') as copy:
             for row in rows:
@@ -71,11 +72,11 @@ def delete_where_in(conn: Connection, backend: Backend, table: str, column: str,
     for start in range(0, len(values), 500):
         chunk = values[start : start + 500]
         sql = f'DELETE FROM "{table}" WHERE "{column}" IN ({_marks(backend, len(chunk))})'
-        _driver(conn).execute(sql, tuple(chunk)).close()
+        driver_connection(conn).execute(sql, tuple(chunk)).close()
 
 
 def _executemany(conn: Connection, backend: Backend, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    driver = _driver(conn)
+    driver = driver_connection(conn)
     if backend.name == "postgresql":
         with driver.cursor() as cursor:
             cursor.executemany(sql, rows)
@@ -90,7 +91,7 @@ def select_in(
     array (many ``IN`` lists would each be planned, some as a scan of the table), elsewhere ``chunk`` values a query."""
     if not values:
         return []
-    driver = _driver(conn)
+    driver = driver_connection(conn)
     if backend.name == "postgresql":
         with driver.cursor() as cursor:
             cursor.execute(sql.replace("IN (…)", "= ANY(%s)"), (list(values),), prepare=False)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from doralens.domain.events import Failure
-from doralens.store.bulk import write_deployments
+from doralens.store.bulk import holds_deployments, write_deployments
 from doralens.store.bulk_failures import write_failures
 from doralens.store.bulk_indexes import IndexDeferral
 from doralens.store.bulk_rows import RowBatch
@@ -42,9 +42,10 @@ __all__ = ["Format", "ImportOptions", "ImportReport", "Progress", "Rejected", "d
 Progress = Callable[[str, int], None]  # phase ("check" or "import"), bytes of the file read so far
 
 
-def write_batch(conn: Any, backend: Backend, items: Sequence[RowBatch | Failure]) -> None:
+def write_batch(conn: Any, backend: Backend, items: Sequence[RowBatch | Failure], *, fresh: bool = False) -> None:
     """Write a batch (grouped by ``group_rows``) in the caller's transaction: deployments and failures with an id in
-    bulk, failures without one one by one in order."""
+    bulk, failures without one one by one in order. ``fresh``: no deployment was stored when the transaction began
+    (see ``write_deployments``)."""
     pending_rows: RowBatch | None = None
     pending_failures: list[Failure] = []
 
@@ -55,7 +56,7 @@ def write_batch(conn: Any, backend: Backend, items: Sequence[RowBatch | Failure]
         # it. The rows of a flush take now + 0, 1, 2... ns, and writing them takes longer than that.
         now = time.time_ns()
         if pending_rows is not None:
-            write_deployments(conn, backend, pending_rows, now)
+            write_deployments(conn, backend, pending_rows, now, fresh=fresh)
         write_failures(conn, backend, pending_failures, now)
         pending_rows = None
         pending_failures.clear()
@@ -101,9 +102,10 @@ def _write(
     """Write every batch in one transaction (all or nothing), with a big import's indexes built once at the end."""
     with backend.bulk_load(), backend.write() as conn:
         deferral = IndexDeferral(conn, backend)
+        fresh = not holds_deployments(conn)
         for n, batch in enumerate(batches, start=1):
             deployments = sum(len(item.rows) for item in batch if isinstance(item, RowBatch))
-            write_batch(conn, backend, batch)
+            write_batch(conn, backend, batch, fresh=fresh)
             deferral.wrote("deployment", deployments)
             deferral.wrote("failure", sum(isinstance(item, Failure) for item in batch))
             progress()
