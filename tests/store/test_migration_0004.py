@@ -32,7 +32,7 @@ def test_events_stored_before_0004_are_refreshed_after_it(database_url: str) -> 
                 ),
                 {"id": f"old-deployment-{i:03d}", "version": version, "at": finished, "tags": json.dumps([])},
             )
-    assert store.migrate() == ["0004", "0005", "0006", "0007", "0008", "0009"]
+    assert store.migrate() == ["0004", "0005", "0006", "0007", "0008", "0009", "0010"]
     assert set(store.dirty_streams()) == {("web", "prod")}
     body = ask(store)
     assert body["metrics"]["change_failure_rate"]["numerator"] == 1  # v2, rolled back

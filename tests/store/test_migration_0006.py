@@ -35,7 +35,7 @@ def test_deployments_stored_before_0006_carry_their_lead_time(database_url: str)
         conn.execute(text(_RECORD), {"id": "d0", "status": "no_baseline", "commits": 0, "truncated": False})
         conn.execute(text(_RECORD), {"id": "d1", "status": "ok", "commits": 3, "truncated": True})
 
-    assert store.migrate() == ["0006", "0007", "0008", "0009"]
+    assert store.migrate() == ["0006", "0007", "0008", "0009", "0010"]
 
     names = ("id", "has_git", "lead_time_status", "lead_time_shipped", "lead_time_truncated")
     with store.backend.reader.connect() as conn:

@@ -35,7 +35,7 @@ def test_failure_services_stored_before_0007_carry_their_failures_start(database
                 {"f": failure_id, "s": service},
             )
 
-    assert store.migrate() == ["0007", "0008", "0009"]
+    assert store.migrate() == ["0007", "0008", "0009", "0010"]
 
     c = failure_services.c
     with store.backend.reader.connect() as conn:

@@ -60,7 +60,7 @@ def test_0009_moves_the_link_tables_into_their_primary_keys_and_back(tmp_path: P
         before = _shape(conn)
     assert not any(without_rowid for _, without_rowid, _ in before.values())
 
-    assert store.migrate() == ["0009"]
+    assert store.migrate() == ["0009", "0010"]
 
     with store.backend.reader.connect() as conn:
         after = _shape(conn)

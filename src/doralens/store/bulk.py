@@ -47,7 +47,8 @@ def _load(
     naming: dict[str, dict[str, StreamKey]] = {}
     if not _any_remediation(conn):  # most databases, and most imports: no remediation names any deployment
         return stored, naming
-    for id_, service, env, fix in select_in(conn, backend, f'{columns} "remediation_deployment_id" IN (…)', ids):
+    named = f'{columns} "remediation_deployment_id" IS NOT NULL AND "remediation_deployment_id" IN (…)'  # its index
+    for id_, service, env, fix in select_in(conn, backend, named, ids):
         naming.setdefault(fix, {})[id_] = (service, env)
     return stored, naming
 

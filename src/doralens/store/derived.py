@@ -221,7 +221,8 @@ def _candidate_statements(env_is_null: bool, team: bool) -> tuple[Select[Any], S
     window = (deployments.c.finished_at < bindparam("before"), deployments.c.finished_at >= bindparam("not_before"))
     order = (deployments.c.finished_at.desc(), deployments.c.started_at.desc(), deployments.c.id.desc())
     latest = select(deployments).where(*conditions, *window).order_by(*order).limit(1)
-    by_sha = select(deployments).where(*conditions, deployments.c.commit_sha == bindparam("sha"))
+    sha = deployments.c.commit_sha
+    by_sha = select(deployments).where(*conditions, sha.is_not(None), sha == bindparam("sha"))  # partial index
     by_version = select(deployments).where(*conditions, deployments.c.version == bindparam("version"))
     return latest, by_sha, by_version
 

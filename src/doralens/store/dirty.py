@@ -75,8 +75,9 @@ def stream_of(conn: Connection, deployment_id: str | None) -> StreamKey | None:
 
 def streams_remediated_by(conn: Connection, deployment_id: str) -> set[StreamKey]:
     """Streams of deployments whose manual remediation names this deployment (their recovery time uses it)."""
-    rows = conn.execute(
-        select(deployments.c.service, deployments.c.env).where(deployments.c.remediation_deployment_id == deployment_id)
+    named = deployments.c.remediation_deployment_id
+    rows = conn.execute(  # NOT NULL, as the partial index says: PostgreSQL may not infer it from a parameter
+        select(deployments.c.service, deployments.c.env).where(named.is_not(None), named == deployment_id)
     )
     return {(row.service, row.env) for row in rows}
 

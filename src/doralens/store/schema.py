@@ -108,9 +108,15 @@ deployments = Table(
         for name, columns in DEPLOYMENT_METRIC_INDEXES.items()
     ),
     Index("ix_deployments_service_env_version", "service", "env", "version"),
-    Index("ix_deployments_commit_sha", "commit_sha"),
-    Index("ix_deployments_remediation", "remediation_deployment_id"),
 )
+
+# Migration 0010: mostly empty columns, indexed only where they have a value, which is what their lookups ask for
+# (and say: SQLite and PostgreSQL use a partial index only when the query implies its condition).
+for _name, _column in (
+    ("ix_deployments_commit_sha", deployments.c.commit_sha),
+    ("ix_deployments_remediation", deployments.c.remediation_deployment_id),
+):
+    Index(_name, _column, sqlite_where=_column.is_not(None), postgresql_where=_column.is_not(None))
 
 # Change failures only, for SQLite's day-by-day recovery read (see days.py) when no filter narrows it first. SQLite
 # uses a partial index only when the query says the same condition, hence "= 1" as its queries say it.
