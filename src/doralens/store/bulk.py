@@ -105,6 +105,7 @@ def write_deployments(conn: Connection, backend: Backend, batch: RowBatch, now: 
     ``fresh``: no deployment was stored when the transaction began, so only the batches written before in it can
     hold one of these ids. On SQLite a batch walked in advance then skips looking its ids up (about 1 s at a million
     deployments): its rows are inserted as new, and should the primary key refuse one, the batch goes the usual way.
+    The writes are the same either way; ``fresh`` only says which way is likely to pay.
     """
     if not batch.rows:
         return

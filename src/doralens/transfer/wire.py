@@ -52,13 +52,13 @@ def _reducer(cls: type[Any], build: Callable[..., Any]) -> Callable[[Any], Reduc
 
 
 _as_row = partial(tuple.__new__, DeploymentRow)  # a plain tuple as a row, without a Python call per row
-_ids_of = itemgetter(0)  # of a row's values, as of the row: its values
+_first = itemgetter(0)  # of a row: its values; of a row's values: its id
 
 
 def _build_row_batch(plain: list[tuple[Any, ...]], ids: list[str], walked: Walked | None) -> RowBatch:
     rows: list[DeploymentRow] = list(map(_as_row, plain))
     if walked is not None:  # each id's last row, the ids in order of first appearance: what ``replay`` built
-        walked.final = dict(zip(map(_ids_of, map(_ids_of, rows)), rows, strict=True))
+        walked.final = dict(zip(map(_first, map(_first, rows)), rows, strict=True))
     return RowBatch(rows, ids, walked)
 
 
