@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 
-from alembic import command
 from sqlalchemy import text
 
-from doralens.store import migrate
 from doralens.store.factory import open_store
-from doralens.store.schema import metadata
 from tests.builders import ts
 from tests.metrics.conftest import ask
+from tests.store.revisions import start_at
 
 VERSIONS = ("v1", "v2", "v3", "v1")
 
@@ -19,10 +17,7 @@ VERSIONS = ("v1", "v2", "v3", "v1")
 def test_events_stored_before_0004_are_refreshed_after_it(database_url: str) -> None:
     store = open_store(database_url)
     with store.backend.write() as conn:
-        # Start from nothing (the PostgreSQL fixture hands over a migrated database), then stop at 0003.
-        metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        command.upgrade(migrate._config(conn), "0003")
+        start_at(conn, "0003")
         for i, version in enumerate(VERSIONS):
             finished = ts(f"2024-03-0{i + 1}T10:00:00Z")
             conn.execute(

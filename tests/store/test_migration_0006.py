@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from alembic import command
 from sqlalchemy import select, text
 
-from doralens.store import migrate
 from doralens.store.factory import open_store
-from doralens.store.schema import deployments, metadata
+from doralens.store.schema import deployments
 from tests.builders import sha, ts
+from tests.store.revisions import start_at
 
 _DEPLOYMENT = (
     "INSERT INTO deployments (id, service, env, version, started_at, finished_at, commit_sha, custom_tags, "
@@ -25,10 +24,7 @@ _RECORD = (
 def test_deployments_stored_before_0006_carry_their_lead_time(database_url: str) -> None:
     store = open_store(database_url)
     with store.backend.write() as conn:
-        # Start from nothing (the PostgreSQL fixture hands over a migrated database), then stop at 0005.
-        metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        command.upgrade(migrate._config(conn), "0005")
+        start_at(conn, "0005")
         at = ts("2024-03-01T10:00:00Z")
         for n, commit in enumerate((sha("a"), sha("b"), None, sha("c"))):
             conn.execute(text(_DEPLOYMENT), {"id": f"d{n}", "at": at + n, "sha": commit, "tags": json.dumps([])})

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-from alembic import command
 from sqlalchemy import select, text
 
-from doralens.store import migrate
 from doralens.store.factory import open_store
-from doralens.store.schema import failure_services, metadata
+from doralens.store.schema import failure_services
 from tests.builders import ts
+from tests.store.revisions import start_at
 
 _FAILURE = (
     "INSERT INTO failures (id, name, started_at, custom_tags, received_at, updated_at) "
@@ -23,10 +22,7 @@ def test_failure_services_stored_before_0007_carry_their_failures_start(database
     store = open_store(database_url)
     starts = {"f1": ts("2024-03-01T10:00:00Z"), "f2": ts("2024-03-05T23:59:59Z")}
     with store.backend.write() as conn:
-        # Start from nothing (the PostgreSQL fixture hands over a migrated database), then stop at 0006.
-        metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        command.upgrade(migrate._config(conn), "0006")
+        start_at(conn, "0006")
         for failure_id, at in starts.items():
             conn.execute(text(_FAILURE), {"id": failure_id, "at": at, "tags": json.dumps([])})
         for failure_id, service in (("f1", "web"), ("f1", "api"), ("f2", "web")):

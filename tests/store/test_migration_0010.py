@@ -11,9 +11,9 @@ from sqlalchemy import Connection, text
 from doralens.store import bulk, migrate
 from doralens.store.dirty import streams_remediated_by
 from doralens.store.factory import open_store
-from doralens.store.schema import metadata
 from doralens.store.sql import SqlEventStore
 from tests.indexes import index_definitions
+from tests.store.revisions import start_at
 
 _DEPLOYMENT = (
     "INSERT INTO deployments (id, service, env, started_at, finished_at, commit_sha, remediation_deployment_id, "
@@ -54,10 +54,7 @@ def _plan(conn: Connection, store: SqlEventStore, sql: str) -> str:
 def test_0010_keeps_the_sparse_indexes_to_rows_with_a_value(database_url: str) -> None:
     store = open_store(database_url)
     with store.backend.write() as conn:
-        # Start from nothing (the PostgreSQL fixture hands over a migrated database), then stop at 0009.
-        metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        command.upgrade(migrate._config(conn), "0009")
+        start_at(conn, "0009")
         for row in ROWS:
             conn.execute(text(_DEPLOYMENT), row)
     assert not any("NOT NULL" in definition for definition in _definitions(store).values())
