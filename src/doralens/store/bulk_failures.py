@@ -14,47 +14,18 @@ from sqlalchemy import Connection
 from doralens.domain.events import Failure
 from doralens.domain.streams import StreamKey, touch
 from doralens.store.bulk_io import delete_where_in, insert_rows, mark_streams_dirty, select_in, upsert_rows
-from doralens.store.bulk_rows import custom_tags_text, tag_rows
+from doralens.store.bulk_rows import SHARED_COLUMNS, shared_values, tag_rows
 from doralens.store.dialect import Backend
 from doralens.store.dirty import team_streams
 from doralens.store.failures_sql import load_failures, merge_failure
 
-EVENT_COLUMNS = (
-    "id",
-    "name",
-    "severity",
-    "env",
-    "team",
-    "version",
-    "started_at",
-    "finished_at",
-    "commit_sha",
-    "repository_url",
-    "repository_id",
-    "custom_tags",
-    "updated_at",
-)
+EVENT_COLUMNS = ("id", "name", "severity", *SHARED_COLUMNS)
 KEY_COLUMNS = ("env_key", "subject", "started_at", "failure_id")
 MatchKey = tuple[str, str, int]
 
 
 def _values(failure: Failure, now: int) -> tuple[object, ...]:
-    git = failure.git
-    return (
-        failure.id,
-        failure.name,
-        failure.severity,
-        failure.env,
-        failure.team,
-        failure.version,
-        failure.started_at,
-        failure.finished_at,
-        git.commit_sha if git else None,
-        git.repository_url if git else None,
-        git.repository_id if git else None,
-        custom_tags_text(failure.custom_tags),
-        now,
-    )
+    return (failure.id, failure.name, failure.severity, *shared_values(failure), now)
 
 
 def _match_keys(failure: Failure) -> list[MatchKey]:

@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from doralens.domain.events import ChangeFailureMark, Deployment
+from doralens.domain.events import ChangeFailureMark, Deployment, Failure
 from doralens.domain.query_ast import split_tag
 from doralens.domain.streams import StreamKey, env_key, touch
 
-# The deployments' columns a bulk write sets, in the order of ``DeploymentRow.values`` (but the last).
-EVENT_COLUMNS = (
-    "id",
-    "service",
+# The columns a bulk write sets that deployments and failures share, after those of their own.
+SHARED_COLUMNS = (
     "env",
     "team",
     "version",
@@ -31,6 +29,8 @@ EVENT_COLUMNS = (
     "custom_tags",
     "updated_at",
 )
+# The deployments' columns a bulk write sets, in the order of ``DeploymentRow.values`` (but the last).
+EVENT_COLUMNS = ("id", "service", *SHARED_COLUMNS)
 
 # Positions in ``DeploymentRow.values`` of what walking a batch reads.
 _ID, _SERVICE, _ENV, _TEAM, _FINISHED_AT, _COMMIT_SHA = (
@@ -80,21 +80,24 @@ def tag_rows(tags: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def deployment_row(deployment: Deployment, mark: ChangeFailureMark | None) -> DeploymentRow:
     """A deployment and the mark it carries, ready for ``write_deployments``."""
-    git = deployment.git
-    values = (
-        deployment.id,
-        deployment.service,
-        deployment.env,
-        deployment.team,
-        deployment.version,
-        deployment.started_at,
-        deployment.finished_at,
+    values = (deployment.id, deployment.service, *shared_values(deployment))
+    return DeploymentRow(values, tag_rows(deployment.custom_tags), mark)
+
+
+def shared_values(event: Deployment | Failure) -> tuple[Any, ...]:
+    """An event's values of ``SHARED_COLUMNS`` but the last, ``updated_at``, as stored."""
+    git = event.git
+    return (
+        event.env,
+        event.team,
+        event.version,
+        event.started_at,
+        event.finished_at,
         git.commit_sha if git else None,
         git.repository_url if git else None,
         git.repository_id if git else None,
-        custom_tags_text(deployment.custom_tags),
+        custom_tags_text(event.custom_tags),
     )
-    return DeploymentRow(values, tag_rows(deployment.custom_tags), mark)
 
 
 def replay(
