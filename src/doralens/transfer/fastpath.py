@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 from pydantic_core import PydanticCustomError
@@ -28,9 +29,6 @@ _ID = re.compile(r"[A-Za-z0-9_.:-]{16,128}")
 _SHA = re.compile(r"[0-9a-fA-F]{40,128}")
 # An integer from here on is nanoseconds (``timestamps._UNIT_BOUNDS``) and past the earliest instant accepted.
 _NANOSECONDS_FROM = 10**17
-# Tag sets already checked, and whether they passed: events repeat a few sets of tags.
-_TAG_SETS: dict[tuple[str, ...], bool] = {}
-_TAG_SETS_KEPT = 4096
 
 
 def _name(value: Any, longest: int = 200) -> TypeGuard[str]:
@@ -48,6 +46,7 @@ def _time(value: Any) -> int | None:
         return None
 
 
+@lru_cache(maxsize=4096)  # events repeat a few sets of tags
 def _valid_tags(tags: tuple[str, ...]) -> bool:
     try:
         for tag in tags:
@@ -64,14 +63,9 @@ def _tags(value: Any) -> tuple[str, ...] | None:
         return None
     tags = tuple(value)
     try:
-        valid = _TAG_SETS.get(tags)
-    except TypeError:  # a list or an object among the tags: not a tag
+        return tags if _valid_tags(tags) else None
+    except TypeError:  # a list or an object among the tags (unhashable): not a tag
         return None
-    if valid is None:
-        valid = _valid_tags(tags)
-        if len(_TAG_SETS) < _TAG_SETS_KEPT:
-            _TAG_SETS[tags] = valid
-    return tags if valid else None
 
 
 def fast_deployment(body: Any, *, service_teams: Mapping[str, str], event_id: str | None) -> Deployment | None:
