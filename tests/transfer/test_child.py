@@ -3,6 +3,9 @@ child is raised in the importing process, and a child that dies leaves nothing w
 
 from __future__ import annotations
 
+import struct
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -112,3 +115,15 @@ def test_progress_moves_to_the_end_of_the_file(store: SqlEventStore, tmp_path: P
     assert {phase for phase, _ in seen} == {"import"}
     assert done == sorted(done)
     assert done[-1] == path.stat().st_size
+
+
+@pytest.mark.parametrize("sent", [b"", b"\x05\x00", struct.pack("<Q", 1000), struct.pack("<Q", 1000) + b"\x80" * 10])
+def test_a_message_cut_short_stops_the_import_with_why(sent: bytes) -> None:
+    """A child that dies while it writes a message (killed, out of memory) leaves a length without all its bytes:
+    the import stops with the child's end, never unpickling a part."""
+    script = f"import os, sys; sys.stdout.buffer.write({sent!r}); sys.stdout.flush(); os._exit(3)"
+    with (
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE) as process,
+        pytest.raises(ReaderStopped, match=r"before its end \(exit status 3\)"),
+    ):
+        list(ChildBatches(process, ImportReport()))

@@ -94,10 +94,16 @@ class ChildBatches:
 
     def _receive(self) -> Any:
         header = self.messages.read(_LENGTH.size)
-        payload = self.messages.read(_LENGTH.unpack(header)[0]) if len(header) == _LENGTH.size else b""
-        if not payload:
-            raise ReaderStopped("the process reading the file stopped before its end")
+        size = _LENGTH.unpack(header)[0] if len(header) == _LENGTH.size else 0
+        payload = self.messages.read(size) if size else b""
+        # A child that dies while writing leaves a message cut short: never hand that to pickle.
+        if not payload or len(payload) < size:
+            raise ReaderStopped(f"the process reading the file stopped before its end ({self._ended()})")
         return wire.loads(payload)
+
+    def _ended(self) -> str:
+        code = self.process.wait()
+        return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
     def __iter__(self) -> Iterator[list[RowBatch | Failure]]:
         while True:
