@@ -1,7 +1,11 @@
-"""SQLite's own upkeep: sampled planner statistics once there is data to plan for, and the change counter."""
+"""SQLite's own upkeep: sampled planner statistics once there is data to plan for, the change counter, and the
+journal a bulk load writes through."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +126,68 @@ def test_statistics_span_enough_of_each_index_to_know_a_service_from_an_env(sqli
         sql = "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_deployments_service_env_finished'"
         rows, per_service, per_stream = (int(n) for n in conn.exec_driver_sql(sql).scalar_one().split()[:3])
     assert (rows, per_service, per_stream) == (16_000, 2_000, 1_000)
+
+
+def _journal(store: SqlEventStore) -> str:
+    with store.backend.write() as conn:
+        return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+
+
+def test_a_bulk_load_alone_writes_through_a_rollback_journal_and_leaves_the_file_in_wal_mode(
+    sqlite_store: SqlEventStore,
+) -> None:
+    sqlite_store.record_deployment(deployment("web", "prod", "2024-03-01T10:00:00Z"))
+    assert _journal(sqlite_store) == "wal"
+    with sqlite_store.backend.bulk_load():
+        assert _journal(sqlite_store) == "delete"
+        with sqlite_store.backend.write() as conn:
+            conn.exec_driver_sql("UPDATE deployments SET version = 'v2'")
+    assert _journal(sqlite_store) == "wal"
+    assert sqlite_store.count_events() == (1, 0)
+
+
+def test_a_bulk_load_beside_another_connection_keeps_the_write_ahead_log(
+    sqlite_store: SqlEventStore, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "events.db")  # as a running server holds the file: open, having read
+    try:
+        other.execute("SELECT count(*) FROM deployments").fetchone()
+        with sqlite_store.backend.bulk_load():
+            assert _journal(sqlite_store) == "wal"
+            sqlite_store.record_deployment(deployment("web", "prod", "2024-03-01T10:00:00Z"))
+            assert other.execute("SELECT count(*) FROM deployments").fetchone() == (1,)  # it still reads
+    finally:
+        other.close()
+    assert _journal(sqlite_store) == "wal"
+
+
+def test_a_connection_opened_while_a_bulk_load_writes_waits_for_it_then_finds_wal(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/events.db"
+    importing = open_store(url)
+    importing.migrate()
+    importing.backend.dispose()
+    other = open_store(url)  # another process's store, opening its first connection during the import
+    seen: list[object] = []
+
+    def read() -> None:
+        with other.backend.reader.connect() as conn:
+            seen.append(conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+            seen.append(conn.exec_driver_sql("SELECT count(*) FROM deployments").scalar_one())
+
+    try:
+        with importing.backend.bulk_load(), importing.backend.write() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO deployments (id, service, env, started_at, finished_at, custom_tags, received_at, "
+                "updated_at) VALUES ('d1', 'web', 'prod', 1, 2, '[]', 3, 3)"
+            )
+            reader = threading.Thread(target=read)
+            reader.start()
+            time.sleep(10 * sqlite.WAL_RETRY_SECONDS)
+            # It cannot read the file until the import commits.
+            assert reader.is_alive()
+            assert not seen
+        reader.join(timeout=30)
+        assert seen == ["wal", 1]
+    finally:
+        other.close()
+        importing.close()

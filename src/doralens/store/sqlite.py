@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
 
 BUSY_TIMEOUT_MS = 30_000
+# How often a new connection asks again to put the file in WAL mode while a bulk load holds it in rollback mode
+# (SQLite answers "locked" at once there, without waiting out the busy timeout).
+WAL_RETRY_SECONDS = 0.05
 # Page cache of the writer during a bulk load: the primary key pages of a large import stay in memory (measured at a
 # million events: 128 MiB took no less CPU, and peaked 40 MB higher).
 BULK_CACHE_KIB = 96 * 1024
@@ -56,7 +60,7 @@ def _configure(engine: Engine, begin: str) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _enter_wal(dbapi_conn)
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -64,6 +68,20 @@ def _configure(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(begin)
+
+
+def _enter_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (it stays so), waiting up to the busy timeout while a bulk load writes it in
+    rollback mode: the switch needs the file to itself, and SQLite refuses it at once rather than wait."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").close()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(WAL_RETRY_SECONDS)
 
 
 def _grown(conn: sqlite3.Connection) -> bool:
@@ -127,14 +145,55 @@ class SqliteBackend:
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
-        """A large page cache on the writer while the block runs; afterwards the write-ahead log, which one large
-        transaction grows to the size of all it wrote, truncated, and (when the block succeeded) fresh statistics."""
+        """A large page cache on the writer while the block runs, and a rollback journal in place of the write-ahead
+        log when no other connection has the file open; afterwards the file back in WAL mode with its log truncated,
+        and (when the block succeeded) fresh statistics.
+
+        Through the log, every page a large import writes goes to disk twice: into the log, then, at the checkpoint
+        after the commit, into the database file. A rollback journal takes only the pages the import changes that
+        were there before it began (none at all in a new database), and the new pages go to the file once: at a
+        million events, 1.0 to 2.0 s less. The price is concurrency: in rollback mode nobody else reads while the
+        import writes, so the switch happens only when nobody else has the file open (not beside a running server),
+        and a connection opened meanwhile waits for the import to end (``_enter_wal``)."""
         self._on_writer(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        journal = self._leave_wal()
         try:
             yield
         finally:
-            self._on_writer("PRAGMA cache_size = -2000", "PRAGMA threads = 0", "PRAGMA wal_checkpoint(TRUNCATE)")
+            self._on_writer("PRAGMA cache_size = -2000", "PRAGMA threads = 0")
+            if journal:
+                with self._lock:
+                    raw = self._writer.raw_connection()
+                    try:
+                        _enter_wal(raw.driver_connection)  # type: ignore[arg-type]
+                    finally:
+                        raw.close()
+            else:
+                self._on_writer("PRAGMA wal_checkpoint(TRUNCATE)")
         self.refresh_statistics()
+
+    def _leave_wal(self) -> bool:
+        """Switch the file to a rollback journal if no other connection, of this process or another, has it open;
+        True if switched. This process's idle readers are closed first; any other holder makes SQLite refuse."""
+        if self._file is None:
+            return False
+        self.reader.dispose()
+        self._close_watch()
+        with self._lock:
+            raw = self._writer.raw_connection()
+            try:
+                conn = raw.driver_connection
+                assert isinstance(conn, sqlite3.Connection)
+                conn.execute("PRAGMA busy_timeout = 0").close()
+                try:
+                    mode: str = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+                except sqlite3.OperationalError:
+                    return False  # another connection has the file open
+                finally:
+                    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").close()
+                return mode == "delete"
+            finally:
+                raw.close()
 
     def refresh_statistics(self, *, if_grown: bool = False) -> bool:
         """A bounded ANALYZE (``ANALYSIS_LIMIT``) once there are ``STATISTICS_FROM_ROWS`` deployments; True if run.
@@ -178,11 +237,14 @@ class SqliteBackend:
             version: int = self._watch.execute("PRAGMA data_version").fetchone()[0]
             return version
 
-    def dispose(self) -> None:
-        """Close the pools and the watching connection."""
-        self._writer.dispose()
-        self.reader.dispose()
+    def _close_watch(self) -> None:
         with self._watch_lock:
             if self._watch is not None:
                 self._watch.close()
                 self._watch = None
+
+    def dispose(self) -> None:
+        """Close the pools and the watching connection."""
+        self._writer.dispose()
+        self.reader.dispose()
+        self._close_watch()
