@@ -61,20 +61,35 @@ def test_the_change_counter_moves_with_every_commit(sqlite_store: SqlEventStore)
     assert sqlite_store.backend.change_counter() != before
 
 
-def _writer_settings(store: SqlEventStore) -> tuple[int, int]:
+def _writer_settings(store: SqlEventStore) -> tuple[int, int, int]:
     with store.backend.write() as conn:
         cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
         threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
-    return cache, threads
+        foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+    return cache, threads, foreign_keys
 
 
-def test_an_index_build_gets_the_sorter_threads_and_the_writer_gives_them_back(sqlite_store: SqlEventStore) -> None:
-    assert _writer_settings(sqlite_store) == (-2000, 0)
+def test_a_bulk_load_tunes_the_writer_and_gives_its_settings_back(sqlite_store: SqlEventStore) -> None:
+    assert _writer_settings(sqlite_store) == (-2000, 0, 1)
     with sqlite_store.backend.bulk_load():
+        assert _writer_settings(sqlite_store) == (-sqlite.BULK_CACHE_KIB, 0, 0)
         with sqlite_store.backend.write() as conn:
             sqlite_store.backend.prepare_index_build(conn)
-        assert _writer_settings(sqlite_store) == (-sqlite.BUILD_CACHE_KIB, sqlite.BUILD_THREADS)
-    assert _writer_settings(sqlite_store) == (-2000, 0)
+        assert _writer_settings(sqlite_store) == (-sqlite.BUILD_CACHE_KIB, sqlite.BUILD_THREADS, 0)
+    assert _writer_settings(sqlite_store) == (-2000, 0, 1)
+
+
+def test_another_threads_write_waits_for_the_end_of_a_bulk_load(sqlite_store: SqlEventStore) -> None:
+    """It would otherwise run on the writer as the bulk load tuned it: without foreign key checks."""
+    settings: list[tuple[int, int, int]] = []
+    other = threading.Thread(target=lambda: settings.append(_writer_settings(sqlite_store)))
+    with sqlite_store.backend.bulk_load():
+        other.start()
+        other.join(timeout=0.5)
+        assert other.is_alive()
+        assert not settings
+    other.join(timeout=30)
+    assert settings == [(-2000, 0, 1)]
 
 
 def test_statistics_are_gathered_again_once_the_deployments_have_doubled(
