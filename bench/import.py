@@ -13,7 +13,7 @@ transaction, into the product's tables with all their indexes (``ratio``). The i
 indexes aside and builds them once at the end, so it does not compare like for like with that baseline: a second
 bare insert does the same (drops the indexes the import drops, inserts, creates them again, commits), and
 ``ratio_to_indexes_rebuilt`` compares with it. On PostgreSQL the import writes new rows with ``COPY``, the bare
-inserts with ``executemany``.
+inserts with ``executemany``. Each timed run starts once what the runs before it wrote is on disk (``os.sync``).
 Usage: ``python bench/import.py [--events N] [--backends sqlite,postgres]``.
 """
 
@@ -204,6 +204,7 @@ def bare_executemany(url: str, count: int, backend: str, *, rebuild_indexes: boo
     store.migrate()
     store.close()
     drops, creates = _set_aside(url) if rebuild_indexes else ([], [])
+    os.sync()  # no writes of the run before still going to disk
     conn, mark = _connect(url, backend)
     now = time.time_ns()
     spent = 0.0
@@ -252,6 +253,7 @@ def bench_backend(backend: str, path: Path, count: int) -> dict[str, Any]:
         store = open_store(url)
         store.migrate()
         store.close()
+        os.sync()  # no writes of the bare inserts still going to disk
         imported = run_import(url, path)
         store = open_store(url)
         stored = sum(store.count_events())
