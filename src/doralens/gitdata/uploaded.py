@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, and_, bindparam, func, or_, select
 
 from doralens.gitdata.commits import (
     DEFAULT_LIMIT,
@@ -156,6 +156,39 @@ class SqlCommitStore:
         return counted
 
 
+def _with_parents(where: ColumnElement[bool], *, newest_first: bool, limit: bool = False) -> Select[Any]:
+    """The statement of the commits ``where`` selects (of the repository ``:repository_id``) with their parents, in
+    order; built once, run with parameters: building it anew for each lookup cost more than running it.
+
+    Looking up shas, an order by time makes SQLite walk the time index over the whole repository instead of looking
+    each sha up by primary key, so only a page of the newest commits is ordered by time.
+    """
+    repository: BindParameter[str] = bindparam("repository_id")
+    columns = (git_commits.c.sha, git_commits.c.author_time, git_commits.c.committer_time, git_commits.c.subject)
+    chosen = select(*columns).where(git_commits.c.repository_id == repository, where)
+    if newest_first:
+        chosen = chosen.order_by(git_commits.c.committer_time.desc(), git_commits.c.sha.desc())
+    if limit:
+        chosen = chosen.limit(bindparam("size"))
+    page = chosen.subquery()
+    joined = page.outerjoin(
+        git_commit_parents,
+        and_(git_commit_parents.c.repository_id == repository, git_commit_parents.c.sha == page.c.sha),
+    )
+    return (
+        select(page, git_commit_parents.c.parent_sha)
+        .select_from(joined)
+        .order_by(
+            *((page.c.committer_time.desc(), page.c.sha.desc()) if newest_first else (page.c.sha,)),
+            git_commit_parents.c.position,
+        )
+    )
+
+
+_BY_SHA = _with_parents(git_commits.c.sha.in_(bindparam("shas", expanding=True)), newest_first=False)
+_PAGE = _with_parents(git_commits.c.committer_time <= bindparam("at_or_before"), newest_first=True, limit=True)
+
+
 class _Loader:
     """Loads commits with their parents for the walk, on one connection."""
 
@@ -165,44 +198,17 @@ class _Loader:
 
     def page(self, at_or_before: int, size: int) -> list[Commit]:
         """The newest ``size`` commits at or before a committer time."""
-        newest = (
-            self._commits()
-            .where(git_commits.c.committer_time <= at_or_before)
-            .order_by(git_commits.c.committer_time.desc(), git_commits.c.sha.desc())
-            .limit(size)
-        )
-        return self._with_parents(newest, newest_first=True)
+        return self._load(_PAGE, at_or_before=at_or_before, size=size)
 
     def by_sha(self, shas: Sequence[str]) -> list[Commit]:
         """The stored commits among ``shas``."""
         found: list[Commit] = []
         for chunk in _chunks(list(shas)):
-            found.extend(self._with_parents(self._commits().where(git_commits.c.sha.in_(chunk)), newest_first=False))
+            found.extend(self._load(_BY_SHA, shas=chunk))
         return found
 
-    def _commits(self) -> Select[Any]:
-        columns = (git_commits.c.sha, git_commits.c.author_time, git_commits.c.committer_time, git_commits.c.subject)
-        return select(*columns).where(git_commits.c.repository_id == self._repository_id)
-
-    def _with_parents(self, query: Select[Any], *, newest_first: bool) -> list[Commit]:
-        """The commits a query selects with their parents in order; newest first only when asked.
-
-        Looking up shas, an order by time makes SQLite walk the time index over the whole repository instead
-        of looking each sha up by primary key.
-        """
-        page = query.subquery()
-        joined = page.outerjoin(
-            git_commit_parents,
-            and_(git_commit_parents.c.repository_id == self._repository_id, git_commit_parents.c.sha == page.c.sha),
-        )
-        rows = self._conn.execute(
-            select(page, git_commit_parents.c.parent_sha)
-            .select_from(joined)
-            .order_by(
-                *((page.c.committer_time.desc(), page.c.sha.desc()) if newest_first else (page.c.sha,)),
-                git_commit_parents.c.position,
-            )
-        ).all()
+    def _load(self, statement: Select[Any], **parameters: object) -> list[Commit]:
+        rows = self._conn.execute(statement, {"repository_id": self._repository_id, **parameters}).all()
         commits: dict[str, tuple[int, int, str, list[str]]] = {}
         for sha, author_time, committer_time, subject, parent in rows:
             entry = commits.setdefault(sha, (author_time, committer_time, subject, []))
