@@ -155,3 +155,16 @@ def test_a_revert_commit_makes_the_deployment_a_rollforward(store: SqlEventStore
     verdicts = store.verdicts_of(["web-v2", "web-v3"])
     assert verdicts["web-v2"].is_change_failure
     assert (verdicts["web-v2"].remediated_by, verdicts["web-v2"].remediation_kind) == ("web-v3", "rollforward")
+
+
+def test_a_refresh_asked_to_stop_leaves_the_streams_stale_for_the_next(store: SqlEventStore, repo: Any) -> None:
+    git_repo, c = repo
+    deploy(store, "v1", c["c1"], "2024-03-01T12:00:00Z")
+    deploy(store, "v2", c["c3"], "2024-03-03T12:00:00Z")
+    git = engine_config(local_settings(git_repo), store.backend)[1]
+    stopped = git.refresh(stop=lambda: True)
+    assert (stopped.streams, stopped.complete) == (0, False)
+    assert git.state.dirty()
+    done = git.refresh()
+    assert (done.streams, done.complete) == (1, True)
+    assert not git.state.dirty()

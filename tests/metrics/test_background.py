@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ from fastapi.testclient import TestClient
 
 from doralens.api.app import create_app
 from doralens.config import Settings
+from doralens.metrics.background import BackgroundRefresher
+from doralens.metrics.config import EngineConfig, GitHooks
 from doralens.store import sqlite
 from doralens.store.factory import open_store
 from doralens.store.sql import SqlEventStore
@@ -68,3 +72,26 @@ def test_the_background_refresh_gathers_sqlite_statistics_once_there_is_data(
             time.sleep(0.05)
         assert analyzed()
     store.close()
+
+
+def test_stopping_the_refresher_ends_the_refresh_in_progress_and_leaves_the_rest_dirty(store: SqlEventStore) -> None:
+    """A server shutting down does not wait for a long refresh (the lead time of a large import) to finish."""
+    load(store, [deployment(id="deploy-000000001", version="v1")])
+    started = threading.Event()
+    asked: list[bool] = []
+
+    def lead_times(_envs: Collection[str | None] | None, stop: Callable[[], bool]) -> None:
+        started.set()
+        deadline = time.monotonic() + 10
+        while not stop() and time.monotonic() < deadline:  # a long refresh, checking between streams
+            time.sleep(0.01)
+        asked.append(stop())
+
+    refresher = BackgroundRefresher(
+        store=store, config=EngineConfig(git=GitHooks(refresh_lead_times=lead_times)), interval=0.01
+    )
+    refresher.start()
+    assert started.wait(10)
+    refresher.stop()
+    assert asked == [True]
+    assert store.dirty_streams()  # the verdicts wait for the next start

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -148,8 +148,10 @@ def refresh_lead_times(
     settings: LeadTimeSettings,
     envs: Collection[str | None] | None = None,
     max_rounds: int = MAX_ROUNDS,
+    stop: Callable[[], bool] | None = None,
 ) -> LeadTimeRefresh:
-    """Recompute every stale stream (of ``envs``, when given) until none is left or ``max_rounds`` pass."""
+    """Recompute every stale stream (of ``envs``, when given) until none is left or ``max_rounds`` pass; or, once
+    ``stop`` says so, after the stream in progress (the rest stays stale for the next refresh)."""
     started = time.perf_counter()
     done: set[StreamKey] = set()
     computed = conflicts = 0
@@ -158,6 +160,8 @@ def refresh_lead_times(
         if not pending:
             return LeadTimeRefresh(len(done), computed, conflicts, True, time.perf_counter() - started)
         for stream, token in pending.items():
+            if stop is not None and stop():
+                return LeadTimeRefresh(len(done), computed, conflicts, False, time.perf_counter() - started)
             ok, count = refresh_stream(state, source, settings, stream, token)
             computed += count
             if ok:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from doralens.config import Settings
@@ -98,13 +98,16 @@ class GitData:
             fingerprint=fingerprint,
         )
 
-    def refresh(self, envs: Collection[str | None] | None = None) -> LeadTimeRefresh:
-        """Recompute the lead time of stale streams (all of them first, when the settings changed)."""
+    def refresh(
+        self, envs: Collection[str | None] | None = None, stop: Callable[[], bool] | None = None
+    ) -> LeadTimeRefresh:
+        """Recompute the lead time of stale streams (all of them first, when the settings changed); ``stop`` ends
+        it early, between streams."""
         if not self.settled:
             if self.state.fingerprint() != self.fingerprint:
                 self.state.invalidate(self.fingerprint)
             self.settled = True
-        return refresh_lead_times(state=self.state, source=self.source, settings=self.settings, envs=envs)
+        return refresh_lead_times(state=self.state, source=self.source, settings=self.settings, envs=envs, stop=stop)
 
     def upload(self, upload: CommitUpload) -> UploadResult:
         """Store uploaded commits, and mark stale the streams whose records they may complete."""
@@ -122,8 +125,8 @@ class GitData:
             refresh_lead_times=self._refresh_quietly,
         )
 
-    def _refresh_quietly(self, envs: Collection[str | None] | None) -> None:
-        self.refresh(envs)
+    def _refresh_quietly(self, envs: Collection[str | None] | None, stop: Callable[[], bool]) -> None:
+        self.refresh(envs, stop)
 
 
 def engine_config(settings: Settings, backend: Backend) -> tuple[EngineConfig, GitData]:

@@ -28,7 +28,8 @@ class BackgroundRefresher:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Ask the thread to stop and wait for the refresh in progress to finish."""
+        """Ask the thread to stop and wait for the refresh in progress to end: it stops after the stream (lead time)
+        or batch of streams (verdicts) it is on, and leaves the rest for the next start."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
@@ -36,7 +37,7 @@ class BackgroundRefresher:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                report = refresh(store=self._store, config=self._config)
+                report = refresh(store=self._store, config=self._config, stop=self._stop.is_set)
                 if self._store.backend.refresh_statistics(if_grown=True):
                     log.info("planner statistics gathered again: the deployments have grown")
             except Exception:

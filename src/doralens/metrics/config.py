@@ -30,8 +30,9 @@ class GitHooks:
 
     commit_messages: CommitMessages | None = None
     shipped_by: ShippedBy | None = None
-    # Run first by every refresh: lead time off the request path, and fresh for the attribution that reads it.
-    refresh_lead_times: Callable[[Collection[str | None] | None], None] | None = None
+    # Run first by every refresh: lead time off the request path, and fresh for the attribution that reads it. Its
+    # second argument says when to stop early (between streams), as a server that shuts down asks.
+    refresh_lead_times: Callable[[Collection[str | None] | None, Callable[[], bool]], None] | None = None
 
 
 @dataclass(frozen=True)

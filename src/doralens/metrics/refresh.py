@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from doralens.domain.attribution import attribute_failures
@@ -49,17 +49,27 @@ class RefreshReport:
     seconds: float
 
 
+def _never() -> bool:
+    return False
+
+
 def refresh(
-    *, store: EventStore, config: EngineConfig, envs: Collection[str | None] | None = None, max_rounds: int = MAX_ROUNDS
+    *,
+    store: EventStore,
+    config: EngineConfig,
+    envs: Collection[str | None] | None = None,
+    max_rounds: int = MAX_ROUNDS,
+    stop: Callable[[], bool] = _never,
 ) -> RefreshReport:
-    """Recompute every dirty stream (of ``envs``, when given) until none is left or ``max_rounds`` pass."""
+    """Recompute every dirty stream (of ``envs``, when given) until none is left or ``max_rounds`` pass; or, once
+    ``stop`` says so, after the batch in progress (the rest stays dirty for the next refresh)."""
     started = time.perf_counter()
     counter = store.backend.change_counter()
     clean_key = (config, None if envs is None else frozenset(envs))
     if counter is not None and _clean_at(store, clean_key) == counter:
         return RefreshReport(0, 0, True, time.perf_counter() - started)
     if config.git.refresh_lead_times is not None:
-        config.git.refresh_lead_times(envs)
+        config.git.refresh_lead_times(envs, stop)
     _settle_settings(store, config)
     done: set[StreamKey] = set()
     conflicts = 0
@@ -71,6 +81,8 @@ def refresh(
                 _mark_clean(store, clean_key, counter)
             return RefreshReport(len(done), conflicts, True, time.perf_counter() - started)
         for batch in _batches(store, pending):
+            if stop():
+                return RefreshReport(len(done), conflicts, False, time.perf_counter() - started)
             if refresh_streams(store=store, config=config, tokens=batch):
                 done.update(batch)
             else:
