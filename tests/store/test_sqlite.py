@@ -206,3 +206,26 @@ def test_a_connection_opened_while_a_bulk_load_writes_waits_for_it_then_finds_wa
     finally:
         other.close()
         importing.close()
+
+
+def test_a_bulk_load_that_cannot_put_the_file_back_in_wal_mode_leaves_that_to_the_next_connection(
+    sqlite_store: SqlEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The import has committed: a reader of another process holding the file then must not turn it into an error."""
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 0)  # give up waiting for the file at once
+    holder = sqlite3.connect(tmp_path / "events.db", isolation_level=None)
+    try:
+        with sqlite_store.backend.bulk_load():
+            with sqlite_store.backend.write() as conn:
+                conn.exec_driver_sql(
+                    "INSERT INTO deployments (id, service, env, started_at, finished_at, custom_tags, received_at, "
+                    "updated_at) VALUES ('d1', 'web', 'prod', 1, 2, '[]', 3, 3)"
+                )
+            holder.execute("BEGIN")
+            holder.execute("SELECT count(*) FROM deployments").fetchone()  # holds the file while the load ends
+        assert "stays in rollback journal mode" in caplog.text
+    finally:
+        holder.close()
+    sqlite_store.backend.dispose()
+    assert _journal(sqlite_store) == "wal"
+    assert sqlite_store.count_events() == (1, 0)

@@ -6,6 +6,7 @@ commit durable on disk, not only across process crashes.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -18,6 +19,8 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.sqlite import Insert, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
+
+log = logging.getLogger("doralens.store")
 
 BUSY_TIMEOUT_MS = 30_000
 # How often a new connection asks again to put the file in WAL mode while a bulk load holds it in rollback mode
@@ -169,11 +172,7 @@ class SqliteBackend:
             finally:
                 self._on_writer("PRAGMA cache_size = -2000", "PRAGMA threads = 0", "PRAGMA foreign_keys = ON")
                 if journal:
-                    raw = self._writer.raw_connection()
-                    try:
-                        _enter_wal(raw.driver_connection)  # type: ignore[arg-type]
-                    finally:
-                        raw.close()
+                    self._back_to_wal()
                 else:
                     self._on_writer("PRAGMA wal_checkpoint(TRUNCATE)")
         self.refresh_statistics()
@@ -200,6 +199,18 @@ class SqliteBackend:
                 return mode == "delete"
             finally:
                 raw.close()
+
+    def _back_to_wal(self) -> None:
+        """Put the file back in WAL mode after a bulk load in rollback mode. Should another process hold the file
+        past the busy timeout, the import (committed or not) is not failed for it: every connection puts the file
+        in WAL mode when it opens, so the next one does."""
+        raw = self._writer.raw_connection()
+        try:
+            _enter_wal(raw.driver_connection)  # type: ignore[arg-type]
+        except sqlite3.OperationalError as exc:
+            log.warning("the database stays in rollback journal mode until the next connection opens it: %s", exc)
+        finally:
+            raw.close()
 
     def refresh_statistics(self, *, if_grown: bool = False) -> bool:
         """A bounded ANALYZE (``ANALYSIS_LIMIT``) once there are ``STATISTICS_FROM_ROWS`` deployments; True if run.
