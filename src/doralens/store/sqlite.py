@@ -138,14 +138,22 @@ class SqliteBackend:
         """SQLite's INSERT with ON CONFLICT support."""
         return insert(table)
 
-    def _on_writer(self, *statements: str) -> None:
+    @contextmanager
+    def _writer_driver(self) -> Iterator[sqlite3.Connection]:
+        """The writer's own sqlite3 connection, outside any transaction, under the writer lock."""
         with self._lock:
             raw = self._writer.raw_connection()
             try:
-                for statement in statements:
-                    raw.driver_connection.execute(statement).close()  # type: ignore[union-attr]
+                conn = raw.driver_connection
+                assert isinstance(conn, sqlite3.Connection)
+                yield conn
             finally:
                 raw.close()
+
+    def _on_writer(self, *statements: str) -> None:
+        with self._writer_driver() as conn:
+            for statement in statements:
+                conn.execute(statement).close()
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -184,33 +192,25 @@ class SqliteBackend:
             return False
         self.reader.dispose()
         self._close_watch()
-        with self._lock:
-            raw = self._writer.raw_connection()
+        with self._writer_driver() as conn:
+            conn.execute("PRAGMA busy_timeout = 0").close()
             try:
-                conn = raw.driver_connection
-                assert isinstance(conn, sqlite3.Connection)
-                conn.execute("PRAGMA busy_timeout = 0").close()
-                try:
-                    mode: str = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-                except sqlite3.OperationalError:
-                    return False  # another connection has the file open
-                finally:
-                    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").close()
-                return mode == "delete"
+                mode: str = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+            except sqlite3.OperationalError:
+                return False  # another connection has the file open
             finally:
-                raw.close()
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").close()
+            return mode == "delete"
 
     def _back_to_wal(self) -> None:
         """Put the file back in WAL mode after a bulk load in rollback mode. Should another process hold the file
         past the busy timeout, the import (committed or not) is not failed for it: every connection puts the file
         in WAL mode when it opens, so the next one does."""
-        raw = self._writer.raw_connection()
-        try:
-            _enter_wal(raw.driver_connection)  # type: ignore[arg-type]
-        except sqlite3.OperationalError as exc:
-            log.warning("the database stays in rollback journal mode until the next connection opens it: %s", exc)
-        finally:
-            raw.close()
+        with self._writer_driver() as conn:
+            try:
+                _enter_wal(conn)
+            except sqlite3.OperationalError as exc:
+                log.warning("the database stays in rollback journal mode until the next connection opens it: %s", exc)
 
     def refresh_statistics(self, *, if_grown: bool = False) -> bool:
         """A bounded ANALYZE (``ANALYSIS_LIMIT``) once there are ``STATISTICS_FROM_ROWS`` deployments; True if run.
@@ -218,23 +218,17 @@ class SqliteBackend:
         Run when the server starts and after an import, so the planner knows, for instance, how few envs a service
         has; ``if_grown`` (the background refresh) runs it only when there are no statistics yet or the deployments
         have grown ``STATISTICS_GROWTH`` times over since."""
-        with self._lock:
-            raw = self._writer.raw_connection()
-            try:
-                conn = raw.driver_connection
-                assert isinstance(conn, sqlite3.Connection)
-                # The growth check first: it reads three values, where counting up to the threshold reads that
-                # many index entries, and the background refresh asks every few seconds.
-                if if_grown and not _grown(conn):
-                    return False
-                enough = "SELECT count(*) FROM (SELECT 1 FROM deployments LIMIT ?)"
-                if conn.execute(enough, (STATISTICS_FROM_ROWS,)).fetchone()[0] < STATISTICS_FROM_ROWS:
-                    return False
-                conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}").close()
-                conn.execute("ANALYZE").close()
-                return True
-            finally:
-                raw.close()
+        with self._writer_driver() as conn:
+            # The growth check first: it reads three values, where counting up to the threshold reads that many
+            # index entries, and the background refresh asks every few seconds.
+            if if_grown and not _grown(conn):
+                return False
+            enough = "SELECT count(*) FROM (SELECT 1 FROM deployments LIMIT ?)"
+            if conn.execute(enough, (STATISTICS_FROM_ROWS,)).fetchone()[0] < STATISTICS_FROM_ROWS:
+                return False
+            conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}").close()
+            conn.execute("ANALYZE").close()
+            return True
 
     def prepare_index_build(self, conn: Connection) -> None:
         """A small page cache while a bulk load builds indexes (the sorter takes as much memory again as the cache),
