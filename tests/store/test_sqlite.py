@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from doralens.store import sqlite
 from doralens.store.factory import open_store
@@ -176,6 +176,14 @@ def test_a_bulk_load_beside_another_connection_keeps_the_write_ahead_log(
     assert _journal(sqlite_store) == "wal"
 
 
+def _insert_one(conn: Connection) -> None:
+    """One deployment, written straight on the connection (the store's own writes would open readers)."""
+    conn.exec_driver_sql(
+        "INSERT INTO deployments (id, service, env, started_at, finished_at, custom_tags, received_at, updated_at) "
+        "VALUES ('d1', 'web', 'prod', 1, 2, '[]', 3, 3)"
+    )
+
+
 def test_a_connection_opened_while_a_bulk_load_writes_waits_for_it_then_finds_wal(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/events.db"
     importing = open_store(url)
@@ -191,10 +199,7 @@ def test_a_connection_opened_while_a_bulk_load_writes_waits_for_it_then_finds_wa
 
     try:
         with importing.backend.bulk_load(), importing.backend.write() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO deployments (id, service, env, started_at, finished_at, custom_tags, received_at, "
-                "updated_at) VALUES ('d1', 'web', 'prod', 1, 2, '[]', 3, 3)"
-            )
+            _insert_one(conn)
             reader = threading.Thread(target=read)
             reader.start()
             time.sleep(10 * sqlite.WAL_RETRY_SECONDS)
@@ -217,10 +222,7 @@ def test_a_bulk_load_that_cannot_put_the_file_back_in_wal_mode_leaves_that_to_th
     try:
         with sqlite_store.backend.bulk_load():
             with sqlite_store.backend.write() as conn:
-                conn.exec_driver_sql(
-                    "INSERT INTO deployments (id, service, env, started_at, finished_at, custom_tags, received_at, "
-                    "updated_at) VALUES ('d1', 'web', 'prod', 1, 2, '[]', 3, 3)"
-                )
+                _insert_one(conn)
             holder.execute("BEGIN")
             holder.execute("SELECT count(*) FROM deployments").fetchone()  # holds the file while the load ends
         assert "stays in rollback journal mode" in caplog.text
