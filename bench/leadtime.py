@@ -19,12 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from doralens.domain.events import Deployment, make_git_info
-from doralens.gitdata.commits import DEFAULT_LIMIT, Commit, CommitSource, ShippedRange
+from doralens.gitdata.commits import DEFAULT_LIMIT, Commit, CommitSource, RangeRequest, ShippedRange
 from doralens.gitdata.leadtime import lead_time_distribution, lead_times
 from doralens.gitdata.local import LocalRepositories
 from doralens.gitdata.payload import collect_from_checkout
@@ -135,6 +136,10 @@ class TimedSource:
             self.seconds.append(time.perf_counter() - started)
             self.commits.append(len(found.commits))
         return found
+
+    def shipped_many(self, ranges: Sequence[RangeRequest]) -> list[ShippedRange]:
+        """Each range read and timed alone."""
+        return [self.shipped(r.repository_id, r.head_sha, r.base_sha, paths=r.paths, limit=r.limit) for r in ranges]
 
     def commit(self, repository_id: str, sha: str) -> Commit | None:
         """Not timed."""

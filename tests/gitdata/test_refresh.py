@@ -17,6 +17,7 @@ import pytest
 from doralens.config import Settings
 from doralens.domain.events import Deployment, make_git_info
 from doralens.gitdata.payload import collect_from_checkout
+from doralens.gitdata.refresh import stream_records
 from doralens.gitdata.service import GitData, engine_config
 from doralens.metrics.events import list_metric_events
 from doralens.metrics.request import build_request
@@ -168,3 +169,27 @@ def test_a_refresh_asked_to_stop_leaves_the_streams_stale_for_the_next(store: Sq
     done = git.refresh()
     assert (done.streams, done.complete) == (1, True)
     assert not git.state.dirty()
+
+
+def test_streams_stored_together_leave_out_one_written_to_meanwhile(store: SqlEventStore, repo: Any) -> None:
+    git_repo, c = repo
+    deploy(store, "v1", c["c1"], "2024-03-01T12:00:00Z")
+    deploy(store, "v2", c["c3"], "2024-03-03T12:00:00Z")
+    for name, sha, finished in (("a1", c["c1"], "2024-03-01T13:00:00Z"), ("a2", c["c5"], "2024-03-05T13:00:00Z")):
+        at = ts(finished)
+        store.record_deployment(
+            Deployment(f"api-{name}", "api", at - 10**9, at, env="prod", git=make_git_info(sha, REPOSITORY_URL))
+        )
+    git = engine_config(local_settings(git_repo), store.backend)[1]
+    tokens = git.state.dirty()
+    writes = [stream_records(git.state, git.source, git.settings, s, t)[0] for s, t in sorted(tokens.items())]
+    deploy(store, "v3", c["c5"], "2024-03-05T14:00:00Z")  # web/prod written to after its token was read
+
+    assert git.state.write_many(writes) == {("api", "prod")}
+    assert set(git.state.dirty()) == {("web", "prod")}
+    stored = git.records.load(["api-a1", "api-a2", "web-v1", "web-v2"])
+    assert set(stored) == {"api-a1", "api-a2"}  # nothing of web's records, though they came first
+    assert stored["api-a2"].commit_count == 4
+
+    assert git.refresh().complete
+    assert set(git.records.load(["web-v1", "web-v2", "web-v3"])) == {"web-v1", "web-v2", "web-v3"}

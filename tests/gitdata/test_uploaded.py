@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from doralens.gitdata.commits import Commit, RangeStatus
+from doralens.gitdata.commits import Commit, RangeRequest, RangeStatus
 from doralens.gitdata.local import LocalRepositories
 from doralens.gitdata.payload import collect_from_checkout
 from doralens.gitdata.uploaded import SqlCommitStore
@@ -159,3 +159,41 @@ def test_truncated_ranges_agree_with_git(commit_store: SqlCommitStore, tmp_path:
         got = commit_store.shipped(REPOSITORY_ID, main, shas[0], paths=paths, limit=2)
         assert (got.status, got.truncated, got.commits) == (RangeStatus.TRUNCATED, True, expected.commits)
         assert expected.status is RangeStatus.TRUNCATED
+
+
+def test_ranges_read_together_get_the_answers_read_one_by_one(commit_store: SqlCommitStore, tmp_path: Path) -> None:
+    repo, shas = _tangled(tmp_path / "r")
+    upload = collect_from_checkout(repo.path, "main", None, repository_url=REPOSITORY_URL)
+    commit_store.add_commits(upload.repository_id, upload.to_commits())  # branch x is left out: unknown shas
+    other, chain = "github.com/acme/other", _chain(4)
+    commit_store.add_commits(other, chain)
+    unknown = "e" * 40
+    ranges = [RangeRequest(REPOSITORY_ID, h, b, p) for h, b, p in product(shas, [*shas, None], [(), ("a",)])]
+    ranges += [
+        RangeRequest(REPOSITORY_ID, shas[-1].upper(), shas[0]),
+        RangeRequest(REPOSITORY_ID, unknown, shas[0]),
+        RangeRequest(REPOSITORY_ID, shas[3], unknown),
+        RangeRequest(REPOSITORY_ID, "not-a-sha", shas[0]),
+        RangeRequest(REPOSITORY_ID, shas[3], "abc123"),
+        RangeRequest(REPOSITORY_ID, shas[8], shas[0], limit=2),
+        RangeRequest(other, chain[3].sha, chain[0].sha),
+        RangeRequest(other, shas[3], chain[0].sha),
+        RangeRequest("github.com/acme/none", shas[3], shas[0]),
+    ]
+
+    one_by_one = [
+        commit_store.shipped(r.repository_id, r.head_sha, r.base_sha, paths=r.paths, limit=r.limit) for r in ranges
+    ]
+
+    assert commit_store.shipped_many(ranges) == one_by_one
+    assert commit_store.shipped_many(ranges[::-1]) == one_by_one[::-1]
+    assert commit_store.shipped_many([]) == []
+    statuses = {a.status for a in one_by_one}
+    assert statuses >= {
+        RangeStatus.OK,
+        RangeStatus.ORPHANED,
+        RangeStatus.TRUNCATED,
+        RangeStatus.NO_BASELINE,
+        RangeStatus.HEAD_UNKNOWN,
+        RangeStatus.BASE_UNKNOWN,
+    }

@@ -85,6 +85,17 @@ class ShippedRange:
         return self.status in MEASURED_STATUSES
 
 
+@dataclass(frozen=True, slots=True)
+class RangeRequest:
+    """One range to read: what ``CommitSource.shipped`` takes, as a value (``CommitSource.shipped_many``)."""
+
+    repository_id: str
+    head_sha: str
+    base_sha: str | None
+    paths: tuple[str, ...] = ()
+    limit: int = DEFAULT_LIMIT
+
+
 class CommitSource(Protocol):
     """Where commit data comes from: a git repository the server reads, or metadata uploaded by the CLI."""
 
@@ -98,6 +109,10 @@ class CommitSource(Protocol):
         limit: int = DEFAULT_LIMIT,
     ) -> ShippedRange:
         """Non-merge commits reachable from ``head_sha`` and not from ``base_sha``; never raises for bad data."""
+        ...
+
+    def shipped_many(self, ranges: Sequence[RangeRequest]) -> list[ShippedRange]:
+        """``shipped`` of each range, in order: the same answers, which a source may read together."""
         ...
 
     def commit(self, repository_id: str, sha: str) -> Commit | None:

@@ -27,7 +27,7 @@ from doralens.domain.stats import DEFAULT_MIN_N_DURATIONS, Distribution
 from doralens.domain.streams import group_streams
 from doralens.domain.timestamps import NS_PER_SECOND
 from doralens.errors import ConfigError
-from doralens.gitdata.commits import DEFAULT_LIMIT, Commit, CommitSource, RangeStatus
+from doralens.gitdata.commits import DEFAULT_LIMIT, Commit, CommitSource, RangeRequest, RangeStatus, ShippedRange
 
 DAY_NS = 86_400 * NS_PER_SECOND
 DEFAULT_MAX_BASELINE_AGE_NS = 60 * DAY_NS
@@ -133,6 +133,21 @@ def deployment_lead_time(
     settings: LeadTimeSettings | None = None,
 ) -> DeploymentLeadTime | None:
     """Lead time of one deployment after ``previous`` (same service and env); None without git data."""
+    planned = plan_lead_time(deployment, previous, settings)
+    if planned is None or isinstance(planned, DeploymentLeadTime):
+        return planned
+    record, request = planned
+    shipped = source.shipped(
+        request.repository_id, request.head_sha, request.base_sha, paths=request.paths, limit=request.limit
+    )
+    return with_range(record, shipped, settings)
+
+
+def plan_lead_time(
+    deployment: Deployment, previous: Deployment | None, settings: LeadTimeSettings | None = None
+) -> DeploymentLeadTime | tuple[DeploymentLeadTime, RangeRequest] | None:
+    """What a deployment's lead time needs: None without git data; its record, when there is no range to read (no
+    baseline, another repository, a baseline too old); else the record so far and the range to read for it."""
     config = settings or LeadTimeSettings()
     if deployment.git is None:
         return None
@@ -157,20 +172,23 @@ def deployment_lead_time(
             explanation=f"the previous deployment finished {age / DAY_NS:.1f} days before, more than the "
             f"{config.max_baseline_age_ns / DAY_NS:g} days allowed",
         )
-    shipped = source.shipped(
-        deployment.git.repository_id,
-        deployment.git.commit_sha,
-        previous.git.commit_sha,
-        paths=config.paths_for(deployment.service),
-        limit=config.limit,
-    )
+    paths = config.paths_for(deployment.service)
+    git = deployment.git
+    return record, RangeRequest(git.repository_id, git.commit_sha, previous.git.commit_sha, paths, config.limit)
+
+
+def with_range(
+    record: DeploymentLeadTime, shipped: ShippedRange, settings: LeadTimeSettings | None = None
+) -> DeploymentLeadTime:
+    """A record ``plan_lead_time`` left open, completed with the range it asked for."""
+    config = settings or LeadTimeSettings()
     # Truncation is the record's flag, not its status: a truncated range is measured.
     status = LeadTimeStatus.OK if shipped.status is RangeStatus.TRUNCATED else LeadTimeStatus(shipped.status.value)
     commits: list[CommitLeadTime] = []
     if status in MEASURED:
         for commit in shipped.commits:
             moment, rebased = commit_time(commit, config.rebase_gap_ns)
-            commits.append(CommitLeadTime(commit.sha, max(0, deployment.finished_at - moment), moment, rebased))
+            commits.append(CommitLeadTime(commit.sha, max(0, record.finished_at - moment), moment, rebased))
     return replace(
         record, status=status, explanation=shipped.explanation, commits=tuple(commits), truncated=shipped.truncated
     )

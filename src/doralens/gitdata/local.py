@@ -8,13 +8,14 @@ commits, so they add a ``git merge-base --is-ancestor`` call. A sha git does not
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from doralens.gitdata.commits import (
     DEFAULT_LIMIT,
     WALK_FACTOR,
     Commit,
+    RangeRequest,
     RangeStatus,
     ShippedRange,
     check_shas,
@@ -78,6 +79,10 @@ class LocalRepositories:
         except GitError as exc:
             return unknown_range(head, base, RangeStatus.UNAVAILABLE, f"reading {repository_id} failed: {exc}")
         return missing_sha_range(head, base, known, repository_id)
+
+    def shipped_many(self, ranges: Sequence[RangeRequest]) -> list[ShippedRange]:
+        """``shipped`` of each range, one after the other (each is its own git call)."""
+        return [self.shipped(r.repository_id, r.head_sha, r.base_sha, paths=r.paths, limit=r.limit) for r in ranges]
 
     def commit(self, repository_id: str, sha: str) -> Commit | None:
         """One commit with the paths it changed (none for a merge), or None when unknown."""

@@ -16,16 +16,37 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from doralens.domain.events import Deployment
 from doralens.domain.streams import StreamKey
-from doralens.gitdata.commits import CommitSource
-from doralens.gitdata.leadtime import RETRY_STATUSES, DeploymentLeadTime, LeadTimeSettings, deployment_lead_time
+from doralens.gitdata.commits import CommitSource, RangeRequest
+from doralens.gitdata.leadtime import (
+    RETRY_STATUSES,
+    DeploymentLeadTime,
+    LeadTimeSettings,
+    plan_lead_time,
+    with_range,
+)
 
 MAX_ROUNDS = 5
+# Streams' records are stored together up to about this many (``write_many``): on SQLite, in one transaction, so a
+# first refresh after a large import does not commit, and write the same index pages, once per stream.
+WRITE_RECORDS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecords:
+    """What a refresh stores for one stream read at ``token``: records to save and to remove, and whether the
+    commits the stream shipped changed (commit-range attribution reads them)."""
+
+    stream: StreamKey
+    token: str
+    save: tuple[DeploymentLeadTime, ...]
+    remove: frozenset[str]
+    shipped_changed: bool
 
 
 class LeadTimeState(Protocol):
@@ -43,16 +64,8 @@ class LeadTimeState(Protocol):
         """The stored records of the stream's deployments."""
         ...
 
-    def write(
-        self,
-        stream: StreamKey,
-        token: str,
-        *,
-        save: Collection[DeploymentLeadTime],
-        remove: Collection[str],
-        shipped_changed: bool,
-    ) -> bool:
-        """Store new records unless the stream changed since ``token`` was read."""
+    def write_many(self, writes: Sequence[StreamRecords]) -> set[StreamKey]:
+        """Store each stream's new records unless the stream changed since its token was read; the streams stored."""
         ...
 
 
@@ -90,21 +103,31 @@ def plan_stream(
     source: CommitSource,
     settings: LeadTimeSettings,
 ) -> tuple[list[DeploymentLeadTime], int]:
-    """The stream's records after this refresh (stored ones kept where still valid), and how many were computed."""
-    seen: set[str] = set()
+    """The stream's records after this refresh (stored ones kept where still valid), and how many were computed.
+    The ranges of the deployments computed anew are read from the source together."""
+    planned: list[DeploymentLeadTime | tuple[DeploymentLeadTime, RangeRequest]] = []
     previous: Deployment | None = None
-    result: list[DeploymentLeadTime] = []
     computed = 0
     for deployment in history:
         digest = inputs_digest(deployment, previous, settings)
         old = stored.get(deployment.id)
         if old is not None and old.inputs == digest and old.status not in RETRY_STATUSES:
-            record = old
+            planned.append(old)
         else:
-            fresh = deployment_lead_time(deployment, previous, source, settings)
-            if fresh is None:  # no git data: never in a history, which holds deployments with a sha only
+            plan = plan_lead_time(deployment, previous, settings)
+            if plan is None:  # no git data: never in a history, which holds deployments with a sha only
                 continue
-            record, computed = replace(fresh, inputs=digest), computed + 1
+            computed += 1
+            if isinstance(plan, DeploymentLeadTime):
+                planned.append(replace(plan, inputs=digest))
+            else:
+                planned.append((replace(plan[0], inputs=digest), plan[1]))
+        previous = deployment
+    ranges = iter(source.shipped_many([p[1] for p in planned if isinstance(p, tuple)]))
+    seen: set[str] = set()
+    result: list[DeploymentLeadTime] = []
+    for plan in planned:
+        record = with_range(plan[0], next(ranges), settings) if isinstance(plan, tuple) else plan
         kept = tuple(c for c in record.commits if c.sha not in seen)
         if len(kept) < len(record.commits):
             note = f"{len(record.commits) - len(kept)} commits already shipped by an earlier deployment skipped"
@@ -112,7 +135,6 @@ def plan_stream(
             record = replace(record, commits=kept, explanation=explanation)
         seen.update(c.sha for c in kept)
         result.append(record)
-        previous = deployment
     return result, computed
 
 
@@ -127,18 +149,17 @@ def _shas(record: DeploymentLeadTime | None) -> frozenset[str]:
     return frozenset(c.sha for c in record.commits) if record else frozenset()
 
 
-def refresh_stream(
+def stream_records(
     state: LeadTimeState, source: CommitSource, settings: LeadTimeSettings, stream: StreamKey, token: str
-) -> tuple[bool, int]:
-    """Recompute one stream read at ``token``; whether it was stored, and how many deployments were computed."""
+) -> tuple[StreamRecords, int]:
+    """Recompute one stream read at ``token``: what to store, and how many deployments were computed."""
     history = state.history(stream)
     stored = state.records(stream)
     records, computed = plan_stream(history, stored, source, settings)
-    changed = [r for r in records if _canonical(stored.get(r.deployment_id)) != _canonical(r)]
-    remove = set(stored) - {r.deployment_id for r in records}
+    changed = tuple(r for r in records if _canonical(stored.get(r.deployment_id)) != _canonical(r))
+    remove = frozenset(stored) - {r.deployment_id for r in records}
     shipped_changed = bool(remove) or any(_shas(stored.get(r.deployment_id)) != _shas(r) for r in changed)
-    ok = state.write(stream, token, save=changed, remove=remove, shipped_changed=shipped_changed)
-    return ok, computed
+    return StreamRecords(stream, token, changed, remove, shipped_changed), computed
 
 
 def refresh_lead_times(
@@ -155,17 +176,30 @@ def refresh_lead_times(
     started = time.perf_counter()
     done: set[StreamKey] = set()
     computed = conflicts = 0
+    writes: list[StreamRecords] = []
+
+    def flush() -> None:
+        nonlocal conflicts
+        stored = state.write_many(writes)
+        done.update(stored)
+        conflicts += len(writes) - len(stored)
+        writes.clear()
+
     for _ in range(max_rounds):
         pending = {s: t for s, t in state.dirty(envs=envs).items() if s not in done}
         if not pending:
             return LeadTimeRefresh(len(done), computed, conflicts, True, time.perf_counter() - started)
+        held = 0
         for stream, token in pending.items():
             if stop is not None and stop():
+                flush()
                 return LeadTimeRefresh(len(done), computed, conflicts, False, time.perf_counter() - started)
-            ok, count = refresh_stream(state, source, settings, stream, token)
+            write, count = stream_records(state, source, settings, stream, token)
             computed += count
-            if ok:
-                done.add(stream)
-            else:
-                conflicts += 1
+            writes.append(write)
+            held += 1 + len(write.save) + len(write.remove)
+            if held >= WRITE_RECORDS:
+                flush()
+                held = 0
+        flush()
     return LeadTimeRefresh(len(done), computed, conflicts, False, time.perf_counter() - started)

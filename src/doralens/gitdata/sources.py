@@ -13,7 +13,15 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from doralens.gitdata.commits import DEFAULT_LIMIT, Commit, CommitSource, RangeStatus, ShippedRange, full_sha
+from doralens.gitdata.commits import (
+    DEFAULT_LIMIT,
+    Commit,
+    CommitSource,
+    RangeRequest,
+    RangeStatus,
+    ShippedRange,
+    full_sha,
+)
 from doralens.gitdata.git import DEFAULT_TIMEOUT_S, GitError, run_git
 
 # When no source measured a range, the answer kept: the one that got furthest.
@@ -37,19 +45,26 @@ class ChainedSource:
         limit: int = DEFAULT_LIMIT,
     ) -> ShippedRange:
         """The first source's measured range; else the most complete answer, explained by every source."""
-        answers: list[tuple[str, ShippedRange]] = []
+        return self.shipped_many([RangeRequest(repository_id, head_sha, base_sha, paths, limit)])[0]
+
+    def shipped_many(self, ranges: Sequence[RangeRequest]) -> list[ShippedRange]:
+        """``shipped`` of each range: each source is asked, at once, about the ranges the sources before it left
+        unmeasured."""
+        said: list[list[tuple[str, ShippedRange]]] = [[] for _ in ranges]
+        answers: dict[int, ShippedRange] = {}
+        pending = list(range(len(ranges)))
         for name, source in self._sources:
-            found = source.shipped(repository_id, head_sha, base_sha, paths=paths, limit=limit)
-            if found.measured or found.status is RangeStatus.NO_BASELINE:
-                return found
-            answers.append((name, found))
-        if len(answers) == 1:
-            return answers[0][1]
-        best = min((a for _, a in answers), key=lambda a: _USEFULNESS.index(a.status))
-        said = "; ".join(f"{name}: {answer.explanation}" for name, answer in answers)
-        return ShippedRange(
-            best.head_sha, best.base_sha, best.status, best.commits, said, best.truncated, best.rewritten_skipped
-        )
+            if not pending:
+                break
+            found = source.shipped_many([ranges[n] for n in pending])
+            for n, answer in zip(pending, found, strict=True):
+                if answer.measured or answer.status is RangeStatus.NO_BASELINE:
+                    answers[n] = answer
+                else:
+                    said[n].append((name, answer))
+            pending = [n for n in pending if n not in answers]
+        answers.update((n, _best(said[n])) for n in pending)
+        return [answers[n] for n in range(len(ranges))]
 
     def commit(self, repository_id: str, sha: str) -> Commit | None:
         """The commit from the first source that knows it."""
@@ -58,6 +73,17 @@ class ChainedSource:
             if found is not None:
                 return found
         return None
+
+
+def _best(answers: list[tuple[str, ShippedRange]]) -> ShippedRange:
+    """When no source measured a range: the answer that got furthest, with what each source said."""
+    if len(answers) == 1:
+        return answers[0][1]
+    best = min((a for _, a in answers), key=lambda a: _USEFULNESS.index(a.status))
+    said = "; ".join(f"{name}: {answer.explanation}" for name, answer in answers)
+    return ShippedRange(
+        best.head_sha, best.base_sha, best.status, best.commits, said, best.truncated, best.rewritten_skipped
+    )
 
 
 def read_subjects(repository: Path, shas: Collection[str], *, timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, str]:

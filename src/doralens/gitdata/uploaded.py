@@ -17,6 +17,7 @@ from sqlalchemy import BindParameter, ColumnElement, Connection, Select, and_, b
 from doralens.gitdata.commits import (
     DEFAULT_LIMIT,
     Commit,
+    RangeRequest,
     ShippedRange,
     check_shas,
     finish_range,
@@ -90,34 +91,34 @@ class SqlCommitStore:
         checked = check_shas(head_sha, base_sha)
         if isinstance(checked, ShippedRange):
             return checked
-        head, base = checked
-        filters = path_filters(paths)
         with self.backend.reader.connect() as conn:
-            loader = _Loader(conn, repository_id)
+            return _walked(conn, repository_id, *checked, path_filters(paths), limit)
 
-            def accept(candidates: Sequence[Commit]) -> list[bool]:
-                touching = _touching(conn, repository_id, [c.sha for c in candidates], filters)
-                return [c.sha in touching for c in candidates]
-
-            walk = walk_range(loader, head, base, limit=limit, accept=accept if filters else None)
-            if walk is None:
-                known = {c.sha for c in loader.by_sha([head, base])}
-                return missing_sha_range(head, base, known, repository_id)
-        # Stopped early, the walk cannot tell a rewritten history from a long one: it reports truncation only.
-        settled = walk.base_reached or head == base or walk.cut_short or walk.over_limit
-        missing = 0 if settled else walk.missing_head_side
-        orphaned = not settled and not missing
-        return finish_range(
-            head,
-            base,
-            walk.shipped,
-            limit=limit,
-            orphaned=orphaned,
-            rollback=orphaned and walk.head_side == 0,
-            base_side=walk.base_only if orphaned else (),
-            cut_short=walk.cut_short,
-            missing=missing,
-        )
+    def shipped_many(self, ranges: Sequence[RangeRequest]) -> list[ShippedRange]:
+        """``shipped`` of each range, on one connection. Which ends are stored is read first, for all the ranges
+        at once: a range with an end that is not (no commits uploaded for it yet) is answered without a walk."""
+        answers: dict[int, ShippedRange] = {}
+        walks: list[tuple[int, RangeRequest, str, str]] = []
+        for n, request in enumerate(ranges):
+            checked = check_shas(request.head_sha, request.base_sha)
+            if isinstance(checked, ShippedRange):
+                answers[n] = checked
+            else:
+                walks.append((n, request, *checked))
+        if walks:
+            with self.backend.reader.connect() as conn:
+                ends: dict[str, set[str]] = {}
+                for _, request, head, base in walks:
+                    ends.setdefault(request.repository_id, set()).update((head, base))
+                stored = {repository: _stored(conn, repository, shas) for repository, shas in ends.items()}
+                for n, request, head, base in walks:
+                    known, filters = stored[request.repository_id], path_filters(request.paths)
+                    answers[n] = (
+                        _walked(conn, request.repository_id, head, base, filters, request.limit)
+                        if head in known and base in known
+                        else missing_sha_range(head, base, known, request.repository_id)
+                    )
+        return [answers[n] for n in range(len(ranges))]
 
     def commit(self, repository_id: str, sha: str) -> Commit | None:
         """One stored commit with its changed paths, or None."""
@@ -156,6 +157,45 @@ class SqlCommitStore:
         return counted
 
 
+def _walked(
+    conn: Connection, repository_id: str, head: str, base: str, filters: tuple[str, ...], limit: int
+) -> ShippedRange:
+    """The range ``head ^base`` walked over the uploaded commits of the repository."""
+    loader = _Loader(conn, repository_id)
+
+    def accept(candidates: Sequence[Commit]) -> list[bool]:
+        touching = _touching(conn, repository_id, [c.sha for c in candidates], filters)
+        return [c.sha in touching for c in candidates]
+
+    walk = walk_range(loader, head, base, limit=limit, accept=accept if filters else None)
+    if walk is None:
+        known = {c.sha for c in loader.by_sha([head, base])}
+        return missing_sha_range(head, base, known, repository_id)
+    # Stopped early, the walk cannot tell a rewritten history from a long one: it reports truncation only.
+    settled = walk.base_reached or head == base or walk.cut_short or walk.over_limit
+    missing = 0 if settled else walk.missing_head_side
+    orphaned = not settled and not missing
+    return finish_range(
+        head,
+        base,
+        walk.shipped,
+        limit=limit,
+        orphaned=orphaned,
+        rollback=orphaned and walk.head_side == 0,
+        base_side=walk.base_only if orphaned else (),
+        cut_short=walk.cut_short,
+        missing=missing,
+    )
+
+
+def _stored(conn: Connection, repository_id: str, shas: Collection[str]) -> set[str]:
+    """The shas among ``shas`` uploaded for the repository."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(shas)):
+        found.update(conn.execute(_STORED, {"repository_id": repository_id, "shas": chunk}).scalars())
+    return found
+
+
 def _with_parents(where: ColumnElement[bool], *, newest_first: bool, limit: bool = False) -> Select[Any]:
     """The statement of the commits ``where`` selects (of the repository ``:repository_id``) with their parents, in
     order; built once, run with parameters: building it anew for each lookup cost more than running it.
@@ -186,6 +226,9 @@ def _with_parents(where: ColumnElement[bool], *, newest_first: bool, limit: bool
 
 
 _BY_SHA = _with_parents(git_commits.c.sha.in_(bindparam("shas", expanding=True)), newest_first=False)
+_STORED = select(git_commits.c.sha).where(
+    git_commits.c.repository_id == bindparam("repository_id"), git_commits.c.sha.in_(bindparam("shas", expanding=True))
+)
 _PAGE = _with_parents(git_commits.c.committer_time <= bindparam("at_or_before"), newest_first=True, limit=True)
 
 

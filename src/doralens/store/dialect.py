@@ -18,6 +18,9 @@ class Backend(Protocol):
     reader: Engine
     # Whether a large import sets secondary indexes aside and builds them at the end (``bulk_indexes.py``).
     defers_indexes: bool
+    # Whether write transactions run one at a time (SQLite's BEGIN IMMEDIATE): one may then write several streams'
+    # derived state with no risk of a deadlock against writers taking their locks in another order.
+    serial_writers: bool
 
     def write(self) -> AbstractContextManager[Connection]:
         """Open a write transaction; it commits when the block exits without error."""

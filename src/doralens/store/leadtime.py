@@ -1,5 +1,5 @@
 """Lead-time refresh state: streams whose lead time is stale, a stream's deployments with git data and their
-records, and the one transaction that stores a stream's new records.
+records, and the transactions that store streams' new records.
 
 Deployment writes mark their stream stale with a fresh token in their own transaction (``mark_lead_time_dirty``);
 a refresh stores its records only if the token it read is still there, then removes it. A write that raced the
@@ -9,7 +9,7 @@ engine's stream dirty too: failure attribution by commit range reads them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, literal, select, true
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -18,6 +18,7 @@ from doralens.domain.events import Deployment
 from doralens.domain.streams import StreamKey, env_from_key, env_key
 from doralens.gitdata.leadtime import RETRY_STATUSES, DeploymentLeadTime
 from doralens.gitdata.records import delete_records, load_records, save_records
+from doralens.gitdata.refresh import StreamRecords
 from doralens.store.dialect import Backend
 from doralens.store.dirty import dirty_query, mark_dirty, new_token
 from doralens.store.rows import DEPLOYMENT_COLUMNS, deployment_from
@@ -57,6 +58,21 @@ def _in_stream(stream: StreamKey) -> list[ColumnElement[bool]]:
     service, env = stream
     same_env = deployments.c.env.is_(None) if env is None else deployments.c.env == env
     return [deployments.c.service == service, same_env]
+
+
+def _store(conn: Connection, backend: Backend, write: StreamRecords) -> None:
+    """Store one stream's records in ``conn``'s transaction; ``_Conflict`` if the stream was written to since its
+    token was read (the records may be stale)."""
+    service, env = write.stream
+    where = (lead_time_dirty.c.service == service, lead_time_dirty.c.env_key == env_key(env))
+    # Deployment rows first, the stale row after, dirty streams last: the order deployment writers use.
+    alive = set(conn.execute(select(deployments.c.id).where(*_in_stream(write.stream))).scalars())
+    delete_records(conn, write.remove)
+    save_records(conn, [r for r in write.save if r.deployment_id in alive])
+    if not conn.execute(delete(lead_time_dirty).where(*where, lead_time_dirty.c.token == write.token)).rowcount:
+        raise _Conflict
+    if write.shipped_changed:
+        mark_dirty(conn, backend, {write.stream: 0})
 
 
 class SqlLeadTimeState:
@@ -100,35 +116,36 @@ class SqlLeadTimeState:
         with self.backend.reader.connect() as conn:
             return load_records(conn, and_(*_in_stream(stream)))
 
-    def write(
-        self,
-        stream: StreamKey,
-        token: str,
-        *,
-        save: Collection[DeploymentLeadTime],
-        remove: Collection[str],
-        shipped_changed: bool,
-    ) -> bool:
-        """Store a stream's new records unless it was written to since ``token`` was read; False then."""
-        service, env = stream
-        where = (lead_time_dirty.c.service == service, lead_time_dirty.c.env_key == env_key(env))
-        try:
+    def write_many(self, writes: Sequence[StreamRecords]) -> set[StreamKey]:
+        """Store each stream's new records unless it was written to since its token was read; the streams stored.
+
+        Where writers take turns (SQLite), the streams go in one transaction, each in a savepoint that a conflict
+        rolls back alone: a commit per stream wrote the index pages the streams share once per stream. Elsewhere
+        (PostgreSQL) each stream has its own transaction, so row locks are taken in the order deployment writers
+        take them."""
+        stored: set[StreamKey] = set()
+        if self.backend.serial_writers:
             with self.backend.write() as conn:
-                # Deployment rows first, the stale row after, dirty streams last: the order deployment writers use.
-                alive = set(conn.execute(select(deployments.c.id).where(*_in_stream(stream))).scalars())
-                delete_records(conn, remove)
-                save_records(conn, [r for r in save if r.deployment_id in alive])
-                if not conn.execute(delete(lead_time_dirty).where(*where, lead_time_dirty.c.token == token)).rowcount:
-                    raise _Conflict  # written to since the token was read: these records may be stale
-                if shipped_changed:
-                    mark_dirty(conn, self.backend, {stream: 0})
-        except (_Conflict, IntegrityError):
-            return False  # an IntegrityError: a deployment was deleted meanwhile, and its stream is stale again
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
-                return False
-            raise
-        return True
+                for write in writes:
+                    try:
+                        with conn.begin_nested():
+                            _store(conn, self.backend, write)
+                    except (_Conflict, IntegrityError):
+                        continue  # an IntegrityError: a deployment was deleted meanwhile, its stream stale again
+                    stored.add(write.stream)
+            return stored
+        for write in writes:
+            try:
+                with self.backend.write() as conn:
+                    _store(conn, self.backend, write)
+            except (_Conflict, IntegrityError):
+                continue
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+                    continue
+                raise
+            stored.add(write.stream)
+        return stored
 
     def fingerprint(self) -> str | None:
         """The fingerprint of the settings and sources stored lead time was computed with."""

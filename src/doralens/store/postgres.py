@@ -24,6 +24,7 @@ class PostgresBackend:
 
     name = "postgresql"
     defers_indexes = True
+    serial_writers = False
 
     # At most 15 connections per worker process: eight workers stay under PostgreSQL's default of 100, and
     # requests beyond that wait for a connection instead of failing with "too many clients".

@@ -103,6 +103,7 @@ class SqliteBackend:
 
     name = "sqlite"
     defers_indexes = True
+    serial_writers = True
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
