@@ -86,9 +86,11 @@ def test_the_deployment_row_carries_a_copy_of_its_record(store: SqlEventStore) -
     store.record_deployment(kept)
     records = SqlLeadTimeStore(store.backend)
     assert _copy_on_row(store, kept.id) == (None, None, None)
+    assert not _has_git(store, kept.id)  # left to the refresh
 
     records.save([_record(kept.id, "2024-03-01T10:00:00Z", "a", "b")])
     assert _copy_on_row(store, kept.id) == ("ok", True, None)
+    assert _has_git(store, kept.id)  # a record is only computed for a deployment with git data
 
     cut = DeploymentLeadTime(
         kept.id, "web", "prod", kept.finished_at, LeadTimeStatus.OK, "1 commit", (), truncated=True
@@ -103,3 +105,8 @@ def test_the_deployment_row_carries_a_copy_of_its_record(store: SqlEventStore) -
     with store.backend.write() as conn:
         delete_records(conn, [kept.id])
     assert _copy_on_row(store, kept.id) == (None, None, None)
+
+
+def _has_git(store: SqlEventStore, deployment_id: str) -> bool:
+    with store.backend.reader.connect() as conn:
+        return bool(conn.execute(select(deployments.c.has_git).where(deployments.c.id == deployment_id)).scalar_one())

@@ -71,10 +71,13 @@ def save_records(conn: Connection, records: Iterable[DeploymentLeadTime]) -> Non
     for table, rows in ((deployment_lead_times, summaries), (deployment_commits, commits)):
         for rows_chunk in iter_chunks(rows):
             conn.execute(table.insert(), rows_chunk)
-    # The flags are TRUE or NULL, and only for the measured records that lead time counts (see schema.py).
+    # The flags are TRUE or NULL, and only for the measured records that lead time counts (see schema.py). A record
+    # is only ever computed for a deployment with git data: its has_git is set here too, so that after a bulk import
+    # (which leaves has_git to the refresh) the verdicts stored next need not rewrite the row and its indexes again.
     copies: list[dict[str, Any]] = [
         {
             "b_id": r.deployment_id,
+            "has_git": True,
             "lead_time_status": r.status.value,
             "lead_time_shipped": True if r.measured and r.commit_count else None,
             "lead_time_truncated": True if r.measured and r.truncated else None,

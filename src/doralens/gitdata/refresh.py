@@ -140,8 +140,8 @@ def plan_stream(
 
 def _canonical(record: DeploymentLeadTime | None) -> DeploymentLeadTime | None:
     # Stored commits come back ordered by lead time, computed ones newest first: compare them in one order.
-    if record is None:
-        return None
+    if record is None or len(record.commits) < 2:
+        return record
     return replace(record, commits=tuple(sorted(record.commits, key=lambda c: (c.lead_time, c.sha))))
 
 
