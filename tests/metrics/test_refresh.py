@@ -10,7 +10,7 @@ import pytest
 
 from doralens.domain.events import Deployment, Failure
 from doralens.metrics import refresh as refresh_module
-from doralens.metrics.config import EngineConfig
+from doralens.metrics.config import EngineConfig, GitHooks
 from doralens.metrics.refresh import refresh, refresh_streams
 from doralens.store.dirty import mark_dirty
 from doralens.store.factory import open_store
@@ -120,27 +120,63 @@ def test_a_write_racing_a_refresh_keeps_its_stream_dirty(store: SqlEventStore) -
     assert not refresh_streams(store=store, config=EngineConfig(), tokens=tokens)
 
 
-def test_two_threads_refreshing_the_same_streams(store: SqlEventStore) -> None:
+def test_two_workers_refreshing_the_same_streams(store: SqlEventStore, database_url: str) -> None:
     load(store, [*scenario_deployments(), *scenario_failures()])
     refresh(store=store, config=EngineConfig())
     expected = _state(store)
     _mark_everything_dirty(store)
     errors: list[BaseException] = []
+    other = open_store(database_url)  # a second worker: its own store, refreshing beside this one
 
-    def run() -> None:
+    def run(worker: SqlEventStore) -> None:
         try:
-            refresh(store=store, config=EngineConfig())
+            refresh(store=worker, config=EngineConfig())
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run, args=(worker,)) for worker in (store, other)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    other.close()
     assert errors == []
     assert store.dirty_streams() == {}
     assert _state(store) == expected
+
+
+def test_a_refresh_waits_for_the_one_running_in_its_process(store: SqlEventStore) -> None:
+    load(store, [*scenario_deployments(), *scenario_failures()])
+    running, release = threading.Event(), threading.Event()
+    entered: list[str] = []
+
+    def background_lead_times(_envs: object, _stop: object) -> None:
+        entered.append("background")
+        running.set()
+        release.wait(30)
+
+    def read_lead_times(_envs: object, _stop: object) -> None:
+        entered.append("read")
+
+    def start(hook: Any) -> threading.Thread:
+        config = EngineConfig(git=GitHooks(refresh_lead_times=hook))
+        thread = threading.Thread(target=refresh, kwargs={"store": store, "config": config})
+        thread.start()
+        return thread
+
+    background = start(background_lead_times)
+    try:
+        assert running.wait(30)
+        read = start(read_lead_times)
+        read.join(0.5)
+        assert read.is_alive()
+        assert entered == ["background"]  # the read waits instead of computing the same streams beside it
+    finally:
+        release.set()
+        background.join(30)
+    read.join(30)
+    assert entered == ["background", "read"]
+    assert store.dirty_streams() == {}
 
 
 def test_refreshes_racing_writes_end_consistent(store: SqlEventStore) -> None:

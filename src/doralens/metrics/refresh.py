@@ -64,8 +64,26 @@ def refresh(
     """Recompute every dirty stream (of ``envs``, when given) until none is left or ``max_rounds`` pass; or, once
     ``stop`` says so, after the batch in progress (the rest stays dirty for the next refresh)."""
     started = time.perf_counter()
-    counter = store.backend.change_counter()
     clean_key = (config, None if envs is None else frozenset(envs))
+    if _found_clean(store, clean_key):
+        return RefreshReport(0, 0, True, time.perf_counter() - started)
+    # One refresh at a time per store in this process. A read that arrives while the background refresh works waits
+    # for it, then finds little or nothing left, instead of computing the same streams beside it: threads share one
+    # interpreter, so both would have taken twice as long (and the slower would have stored nothing).
+    with _running_lock(store):
+        return _refresh(store, config, envs, clean_key, max_rounds, stop, started)
+
+
+def _refresh(
+    store: EventStore,
+    config: EngineConfig,
+    envs: Collection[str | None] | None,
+    clean_key: CleanKey,
+    max_rounds: int,
+    stop: Callable[[], bool],
+    started: float,
+) -> RefreshReport:
+    counter = store.backend.change_counter()  # read again: a refresh this one waited for may have committed
     if counter is not None and _clean_at(store, clean_key) == counter:
         return RefreshReport(0, 0, True, time.perf_counter() - started)
     if config.git.refresh_lead_times is not None:
@@ -99,6 +117,21 @@ _checked_lock = threading.Lock()
 CleanKey = tuple[EngineConfig, frozenset[str | None] | None]
 _clean: weakref.WeakKeyDictionary[EventStore, dict[CleanKey, int]] = weakref.WeakKeyDictionary()
 _clean_lock = threading.Lock()
+
+
+# Per open store: held while a refresh runs.
+_running: weakref.WeakKeyDictionary[EventStore, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def _running_lock(store: EventStore) -> threading.Lock:
+    with _clean_lock:
+        return _running.setdefault(store, threading.Lock())
+
+
+def _found_clean(store: EventStore, key: CleanKey) -> bool:
+    """Whether a refresh of ``key`` found nothing to do and nothing was committed since (without waiting)."""
+    counter = store.backend.change_counter()
+    return counter is not None and _clean_at(store, key) == counter
 
 
 def _clean_at(store: EventStore, key: CleanKey) -> int | None:
