@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from doralens.domain.attribution import Attribution, failures_by_deployment
 from doralens.domain.events import Deployment, Failure
@@ -138,11 +140,13 @@ def detect_change_failures(
 ) -> dict[str, DeploymentVerdict]:
     """A verdict per deployment id; ``commit_messages`` maps lowercase commit sha → message when known."""
     streams = group_streams(deployments)
-    drafts = {d.id: _Draft() for stream in streams.values() for d in stream}
+    ids = dict.fromkeys(d.id for stream in streams.values() for d in stream)
+    # Drafts only for the deployments something happened to: most have none, and their verdict is the plain one.
+    drafts: defaultdict[str, _Draft] = defaultdict(_Draft)
     for stream in streams.values():
         _scan_stream(stream, drafts, commit_messages or {}, rules)
     for deployment_id, failure_ids in failures_by_deployment(attributions).items():
-        if deployment_id in drafts:
+        if deployment_id in ids:
             drafts[deployment_id].reasons.add(ChangeFailureReason.ATTRIBUTED_FAILURE)
             drafts[deployment_id].failure_ids.update(failure_ids)
     for failure in failures:
@@ -154,17 +158,22 @@ def detect_change_failures(
     manual = marks or {}
     for marked_id, mark in manual.items():
         remediation = mark.remediation
-        if marked_id in drafts and remediation is not None and mark.change_failure is not False:
-            fixer = drafts.get(remediation.deployment_id)
-            if fixer is not None:
-                fixer.rework.add(ReworkReason(remediation.type.value))
-                fixer.remediates.add(marked_id)
-    return {d_id: _verdict(d_id, draft, manual.get(d_id)) for d_id, draft in drafts.items()}
+        if remediation is None or mark.change_failure is False or marked_id not in ids:
+            continue
+        if remediation.deployment_id in ids:
+            fixer = drafts[remediation.deployment_id]
+            fixer.rework.add(ReworkReason(remediation.type.value))
+            fixer.remediates.add(marked_id)
+    return {d_id: _verdict(d_id, drafts.get(d_id, _NOTHING), manual.get(d_id)) for d_id in ids}
+
+
+_Member = TypeVar("_Member", bound=StrEnum)
+_NOTHING = _Draft()  # read only: the draft of a deployment nothing happened to
 
 
 def _scan_stream(
     stream: Sequence[Deployment],
-    drafts: dict[str, _Draft],
+    drafts: defaultdict[str, _Draft],
     commit_messages: Mapping[str, str],
     rules: RollforwardRules,
 ) -> None:
@@ -192,7 +201,7 @@ def _message(deployment: Deployment, commit_messages: Mapping[str, str]) -> str 
     return commit_messages.get(deployment.git.commit_sha.lower())
 
 
-def _remediate(drafts: dict[str, _Draft], failed: Deployment, fixer: Deployment, kind: RemediationType) -> None:
+def _remediate(drafts: defaultdict[str, _Draft], failed: Deployment, fixer: Deployment, kind: RemediationType) -> None:
     drafts[failed.id].reasons.add(ChangeFailureReason(kind.value))
     drafts[failed.id].remediations.append((fixer.id, kind))
     drafts[fixer.id].rework.add(ReworkReason(kind.value))
@@ -223,13 +232,18 @@ def _verdict(deployment_id: str, draft: _Draft, mark: ManualMark | None) -> Depl
     return DeploymentVerdict(
         deployment_id=deployment_id,
         is_change_failure=bool(reasons),
-        reasons=tuple(r for r in ChangeFailureReason if r in reasons),
-        overridden_reasons=tuple(r for r in ChangeFailureReason if stable and r in draft.reasons),
+        reasons=_in_order(ChangeFailureReason, reasons),
+        overridden_reasons=_in_order(ChangeFailureReason, draft.reasons) if stable else (),
         remediated_by=remediation[0] if remediation else None,
         remediation_type=remediation[1] if remediation else None,
         remediates=tuple(sorted(draft.remediates)),
         is_rework=bool(draft.rework),
-        rework_reasons=tuple(r for r in ReworkReason if r in draft.rework),
+        rework_reasons=_in_order(ReworkReason, draft.rework),
         failure_ids=tuple(sorted(draft.failure_ids)),
         rework_failure_ids=tuple(sorted(draft.rework_failure_ids)),
     )
+
+
+def _in_order(kind: type[_Member], found: set[_Member]) -> tuple[_Member, ...]:
+    """The members of ``found`` in the enum's order (most sets are empty)."""
+    return tuple(member for member in kind if member in found) if found else ()
