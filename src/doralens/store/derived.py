@@ -31,7 +31,14 @@ from doralens.store.dialect import Backend
 from doralens.store.dirty import by_env, current_tokens, dirty_query, new_token, team_streams
 from doralens.store.failures_sql import services_of
 from doralens.store.records import CandidateRequest, RefreshWrite, StoredAttribution, StoredVerdict
-from doralens.store.rows import attribution_from, deployment_from, failure_from, verdict_from
+from doralens.store.rows import (
+    DEPLOYMENT_COLUMNS,
+    VERDICT_READ,
+    attribution_from,
+    deployment_from,
+    failure_from,
+    verdict_of,
+)
 from doralens.store.schema import (
     attribution_overrides,
     deployment_streams,
@@ -50,6 +57,18 @@ FINGERPRINT = "fingerprint"
 
 def _env_is(env: str | None) -> ColumnElement[bool]:
     return deployments.c.env.is_(None) if env is None else deployments.c.env == env
+
+
+def _histories(*, env_is_null: bool) -> Select[Any]:
+    """The deployments of some services (``:services``) in one env (``:env``), with their stored verdicts."""
+    env = deployments.c.env.is_(None) if env_is_null else deployments.c.env == bindparam("env")
+    services = deployments.c.service.in_(bindparam("services", expanding=True))
+    return select(*DEPLOYMENT_COLUMNS, *VERDICT_READ).where(env, services)
+
+
+# Built once, run on the driver's cursor (``fetch``): a refresh reads whole histories, and SQLAlchemy's per-row
+# result handling cost more than SQLite's reading of them.
+_HISTORIES = {null: _histories(env_is_null=null) for null in (True, False)}
 
 
 class SqlDerivedStore:
@@ -103,14 +122,15 @@ class SqlDerivedStore:
         """Every deployment of the streams, with its stored verdict."""
         found: list[Deployment] = []
         verdicts: dict[str, StoredVerdict] = {}
+        width = len(DEPLOYMENT_COLUMNS)
         with self.backend.reader.connect() as conn:
             for env, services in by_env(streams).items():
                 names = sorted(services)
                 for start in range(0, len(names), CHUNK):
-                    chunk = names[start : start + CHUNK]
-                    for row in conn.execute(select(deployments).where(_env_is(env), deployments.c.service.in_(chunk))):
-                        found.append(deployment_from(row))
-                        verdicts[row.id] = verdict_from(row)
+                    parameters = {"env": env, "services": names[start : start + CHUNK]}
+                    for row in fetch(conn, _HISTORIES[env is None], parameters):
+                        found.append(deployment_from(row[:width]))
+                        verdicts[row[0]] = verdict_of(row[width:])
         return found, verdicts
 
     def deployments_by_id(self, ids: Collection[str]) -> list[Deployment]:

@@ -165,21 +165,59 @@ def _join(values: tuple[str, ...]) -> str | None:
     return ",".join(values) if values else None
 
 
+# The derived verdict columns, in the order of ``StoredVerdict``'s fields (``verdict_of`` unpacks them so).
+VERDICT_READ = tuple(
+    deployments.c[name]
+    for name in (
+        "is_change_failure",
+        "change_failure_reasons",
+        "overridden_reasons",
+        "remediated_by",
+        "remediation_kind",
+        "is_rework",
+        "rework_reasons",
+        "rework_failure_ids",
+        "recovery_ns",
+        "recovery_status",
+        "has_git",
+    )
+)
+
+
+def verdict_of(values: Sequence[Any]) -> StoredVerdict:
+    """A stored verdict from the values of ``VERDICT_READ``, in order."""
+    (
+        is_change_failure,
+        reasons,
+        overridden,
+        remediated_by,
+        remediation_kind,
+        is_rework,
+        rework_reasons,
+        rework_failure_ids,
+        recovery_ns,
+        recovery_status,
+        has_git,
+    ) = values
+    return StoredVerdict(
+        is_change_failure=bool(is_change_failure),
+        reasons=_split(reasons),
+        overridden_reasons=_split(overridden),
+        remediated_by=remediated_by,
+        remediation_kind=remediation_kind,
+        is_rework=bool(is_rework),
+        rework_reasons=_split(rework_reasons),
+        rework_failure_ids=_split(rework_failure_ids),
+        recovery_ns=recovery_ns,
+        recovery_status=recovery_status,
+        has_git=bool(has_git),
+    )
+
+
 def verdict_from(row: Row[Any]) -> StoredVerdict:
     """The derived verdict columns of a deployment row."""
-    return StoredVerdict(
-        is_change_failure=bool(row.is_change_failure),
-        reasons=_split(row.change_failure_reasons),
-        overridden_reasons=_split(row.overridden_reasons),
-        remediated_by=row.remediated_by,
-        remediation_kind=row.remediation_kind,
-        is_rework=bool(row.is_rework),
-        rework_reasons=_split(row.rework_reasons),
-        rework_failure_ids=_split(row.rework_failure_ids),
-        recovery_ns=row.recovery_ns,
-        recovery_status=row.recovery_status,
-        has_git=bool(row.has_git),
-    )
+    mapping = row._mapping
+    return verdict_of(tuple(mapping[column.name] for column in VERDICT_READ))
 
 
 def verdict_columns(verdict: StoredVerdict) -> dict[str, Any]:
