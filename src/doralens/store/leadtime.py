@@ -10,8 +10,9 @@ engine's stream dirty too: failure attribution by commit range reads them.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, literal, select, true
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, delete, literal, select, true
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from doralens.domain.events import Deployment
@@ -75,6 +76,20 @@ def _store(conn: Connection, backend: Backend, write: StreamRecords) -> None:
         mark_dirty(conn, backend, {write.stream: 0})
 
 
+def _history(*, env_is_null: bool) -> Select[Any]:
+    """The deployments with git data of the stream ``:service`` / ``:env``, in canonical order."""
+    env = deployments.c.env.is_(None) if env_is_null else deployments.c.env == bindparam("env")
+    return (
+        select(*DEPLOYMENT_COLUMNS)
+        .where(deployments.c.service == bindparam("service"), env, deployments.c.commit_sha.is_not(None))
+        .order_by(deployments.c.finished_at, deployments.c.started_at, deployments.c.id)
+    )
+
+
+# Built once, run on the driver's cursor (``fetch``): a refresh after a large import reads every stream's history.
+_HISTORY = {null: _history(env_is_null=null) for null in (True, False)}
+
+
 class SqlLeadTimeState:
     """What the lead-time refresh reads and writes."""
 
@@ -90,13 +105,9 @@ class SqlLeadTimeState:
 
     def history(self, stream: StreamKey) -> list[Deployment]:
         """The stream's deployments with git data, in canonical order (finished, started, id)."""
-        stmt = (
-            select(*DEPLOYMENT_COLUMNS)
-            .where(*_in_stream(stream), deployments.c.commit_sha.is_not(None))
-            .order_by(deployments.c.finished_at, deployments.c.started_at, deployments.c.id)
-        )
+        service, env = stream
         with self.backend.reader.connect() as conn:
-            rows = conn.execute(stmt).all()
+            rows = fetch(conn, _HISTORY[env is None], {"service": service, "env": env})
         return [deployment_from(row) for row in rows]
 
     def latest_with_git(self, service: str, env: str | None) -> Deployment | None:
