@@ -101,7 +101,12 @@ def _refresh(
         for batch in _batches(store, pending):
             if stop():
                 return RefreshReport(len(done), conflicts, False, time.perf_counter() - started)
-            if refresh_streams(store=store, config=config, tokens=batch):
+            # Tokens read again just before the batch reads its data. A batch before it in this pass may have marked
+            # some of these streams again (links it moved onto their deployments); this batch, reading after that
+            # write, reflects it, and with the token read then, it clears the mark instead of leaving the stream to
+            # the next refresh.
+            tokens = {s: t for s, t in store.stream_tokens(batch).items() if t is not None}
+            if not tokens or refresh_streams(store=store, config=config, tokens=tokens):
                 done.update(batch)
             else:
                 conflicts += 1
