@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from doralens.domain.attribution import attribute_failures
 from doralens.domain.events import Failure
 from doralens.domain.streams import StreamKey, stream_key
+from doralens.gcpause import automatic_collection_off
 from doralens.metrics.config import EngineConfig
 from doralens.metrics.derive import attribution_rows, changed_links, detect_verdicts, stored_verdicts
 from doralens.store.base import EventStore
@@ -106,7 +107,9 @@ def _refresh(
             # write, reflects it, and with the token read then, it clears the mark instead of leaving the stream to
             # the next refresh.
             tokens = {s: t for s, t in store.stream_tokens(batch).items() if t is not None}
-            if not tokens or refresh_streams(store=store, config=config, tokens=tokens):
+            with automatic_collection_off():
+                stored = not tokens or refresh_streams(store=store, config=config, tokens=tokens)
+            if stored:
                 done.update(batch)
             else:
                 conflicts += 1

@@ -23,13 +23,13 @@ from typing import IO, Any
 
 import doralens
 from doralens.domain.events import Failure
+from doralens.gcpause import automatic_collection_off
 from doralens.store.bulk_rows import RowBatch
 from doralens.transfer import wire
 from doralens.transfer.reading import (
     Counted,
     ImportOptions,
     ImportReport,
-    collect_per_batch,
     collect_young,
     read_batches,
 )
@@ -61,7 +61,7 @@ def produce(out: IO[bytes], path: str, options: ImportOptions) -> None:
     far into the file the child is, the counts so far, and the rejections not sent yet."""
     report = ImportReport()
     try:
-        with collect_per_batch(), open(path, "rb") as stream:
+        with automatic_collection_off(), open(path, "rb") as stream:
             counted = Counted(stream)
             reported = 0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from doralens.domain.events import Failure
+from doralens.gcpause import automatic_collection_off
 from doralens.store.bulk import holds_deployments, write_deployments
 from doralens.store.bulk_failures import write_failures
 from doralens.store.bulk_indexes import IndexDeferral
@@ -29,7 +30,6 @@ from doralens.transfer.reading import (
     ImportOptions,
     ImportReport,
     Rejected,
-    collect_per_batch,
     collect_young,
     count,
     read_batches,
@@ -156,7 +156,7 @@ def run_import(
 ) -> ImportReport:
     """Import a file in one pass and one transaction: validate each line and write the valid ones in batches; a
     rejected line (unless skipping invalid lines) rolls everything back. A dry run only validates."""
-    with collect_per_batch():
+    with automatic_collection_off():
         if options.dry_run:
             return _check(path, options, progress)
         report = ImportReport()

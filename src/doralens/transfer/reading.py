@@ -8,7 +8,6 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
@@ -138,19 +137,6 @@ def read_batches(counted: Counted, options: ImportOptions, report: ImportReport)
 # Batches between two collections of the young generations. A collection walks the objects still alive, which are
 # the current batch's whatever the interval: once a batch it cost the writing process 2 s at a million events.
 COLLECT_EVERY = 10
-
-
-@contextmanager
-def collect_per_batch() -> Iterator[None]:
-    """Automatic garbage collection off while the block runs (each batch allocates many objects, none of them in
-    cycles worth chasing); the callers call ``collect_young`` once a batch instead."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def collect_young(batches: int) -> None:
