@@ -64,16 +64,38 @@ def _in_stream(stream: StreamKey) -> list[ColumnElement[bool]]:
 def _store(conn: Connection, backend: Backend, write: StreamRecords) -> None:
     """Store one stream's records in ``conn``'s transaction; ``_Conflict`` if the stream was written to since its
     token was read (the records may be stale)."""
-    service, env = write.stream
-    where = (lead_time_dirty.c.service == service, lead_time_dirty.c.env_key == env_key(env))
     # Deployment rows first, the stale row after, dirty streams last: the order deployment writers use.
-    alive = set(conn.execute(select(deployments.c.id).where(*_in_stream(write.stream))).scalars())
+    save = _of_stream(conn, write)
     delete_records(conn, write.remove)
-    save_records(conn, [r for r in write.save if r.deployment_id in alive])
-    if not conn.execute(delete(lead_time_dirty).where(*where, lead_time_dirty.c.token == write.token)).rowcount:
+    save_records(conn, save)
+    if not _token_held(conn, write):
         raise _Conflict
     if write.shipped_changed:
         mark_dirty(conn, backend, {write.stream: 0})
+
+
+def _take_stream(conn: Connection, backend: Backend, write: StreamRecords) -> list[DeploymentLeadTime] | None:
+    """Where writers take turns: clear the stream's stale row if its token still holds, and mark the engine's
+    stream dirty if its commits changed; the records to save, or None when the stream was written to since its
+    token was read."""
+    if not _token_held(conn, write):
+        return None
+    if write.shipped_changed:
+        mark_dirty(conn, backend, {write.stream: 0})
+    return _of_stream(conn, write)
+
+
+def _token_held(conn: Connection, write: StreamRecords) -> bool:
+    """Delete the stream's stale row if it still holds the token the refresh read; whether it did."""
+    service, env = write.stream
+    where = (lead_time_dirty.c.service == service, lead_time_dirty.c.env_key == env_key(env))
+    return bool(conn.execute(delete(lead_time_dirty).where(*where, lead_time_dirty.c.token == write.token)).rowcount)
+
+
+def _of_stream(conn: Connection, write: StreamRecords) -> list[DeploymentLeadTime]:
+    """The records to save of deployments still in the stream."""
+    alive = set(conn.execute(select(deployments.c.id).where(*_in_stream(write.stream))).scalars())
+    return [r for r in write.save if r.deployment_id in alive]
 
 
 def _history(*, env_is_null: bool) -> Select[Any]:
@@ -88,20 +110,6 @@ def _history(*, env_is_null: bool) -> Select[Any]:
 
 # Built once, run on the driver's cursor (``fetch``): a refresh after a large import reads every stream's history.
 _HISTORY = {null: _history(env_is_null=null) for null in (True, False)}
-
-
-def _take_stream(conn: Connection, backend: Backend, write: StreamRecords) -> list[DeploymentLeadTime] | None:
-    """Where writers take turns: clear the stream's stale row if its token still holds, and mark the engine's
-    stream dirty if its commits changed; the records to save (of deployments still in the stream), or None when the
-    stream was written to since its token was read."""
-    service, env = write.stream
-    where = (lead_time_dirty.c.service == service, lead_time_dirty.c.env_key == env_key(env))
-    if not conn.execute(delete(lead_time_dirty).where(*where, lead_time_dirty.c.token == write.token)).rowcount:
-        return None
-    alive = set(conn.execute(select(deployments.c.id).where(*_in_stream(write.stream))).scalars())
-    if write.shipped_changed:
-        mark_dirty(conn, backend, {write.stream: 0})
-    return [r for r in write.save if r.deployment_id in alive]
 
 
 class SqlLeadTimeState:
