@@ -238,8 +238,6 @@ class _Loader:
     def __init__(self, conn: Connection, repository_id: str) -> None:
         self._conn = conn
         self._repository_id = repository_id
-        # The last lookup by sha: a range whose ends are not both stored asks again which of them is.
-        self._last: tuple[tuple[str, ...], list[Commit]] | None = None
 
     def page(self, at_or_before: int, size: int) -> list[Commit]:
         """The newest ``size`` commits at or before a committer time."""
@@ -247,14 +245,10 @@ class _Loader:
 
     def by_sha(self, shas: Sequence[str]) -> list[Commit]:
         """The stored commits among ``shas``."""
-        asked = tuple(shas)
-        if self._last is not None and self._last[0] == asked:
-            return list(self._last[1])
         found: list[Commit] = []
         for chunk in _chunks(list(shas)):
             found.extend(self._load(_BY_SHA, shas=chunk))
-        self._last = (asked, found)
-        return list(found)
+        return found
 
     def _load(self, statement: Select[Any], **parameters: object) -> list[Commit]:
         rows = self._conn.execute(statement, {"repository_id": self._repository_id, **parameters}).all()
