@@ -73,7 +73,12 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "Bootstrap application key (read and manage access), registered at start when set.",
         "unset",
     ),
-    "DORALENS_LOG_LEVEL": ("log_level", "`debug`, `info`, `warning` or `error`.", "`info`"),
+    "DORALENS_LOG_LEVEL": (
+        "log_level",
+        "The server's and the commands' log lines (uvicorn's, webhook deliveries, mirrors cloned, the "
+        "background refresh): `debug`, `info`, `warning` or `error`.",
+        "`info`",
+    ),
     "DORALENS_GITHUB_WEBHOOK_SECRET": (
         "github_webhook_secret",
         "Secret of the GitHub webhook (checked against `X-Hub-Signature-256`); unset turns "

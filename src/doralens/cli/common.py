@@ -1,7 +1,8 @@
-"""What every command shares: consoles, settings loading, opening the store, failing with a message."""
+"""What every command shares: consoles, settings loading, opening the store, its log lines, failing with a message."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,28 @@ from doralens.store.sql import SqlEventStore
 
 out = Console()
 err = Console(stderr=True)
+
+
+class _ErrorConsoleHandler(logging.Handler):
+    """Log lines printed on the error console as they are (it finds the process's standard error when it prints)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            err.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
+        except Exception:
+            self.handleError(record)
+
+
+_LOG_HANDLER = _ErrorConsoleHandler()
+
+
+def log_to_stderr(level: str) -> None:
+    """Print doralens's own log lines from ``level`` up on standard error: a long refresh's progress, a mirror
+    cloned. Without a handler Python would print only warnings, and those without formatting."""
+    logger = logging.getLogger("doralens")
+    if _LOG_HANDLER not in logger.handlers:
+        logger.addHandler(_LOG_HANDLER)
+    logger.setLevel(level.upper())
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -36,8 +59,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @contextmanager
 def opened_store(settings: Settings | None = None) -> Iterator[SqlEventStore]:
-    """The configured store, migrated, closed afterwards; domain errors become a clean exit 1."""
-    store = open_store((settings or load_settings()).database_url)
+    """The configured store, migrated, closed afterwards, with doralens's log lines on standard error at the
+    configured level; domain errors become a clean exit 1."""
+    settings = settings or load_settings()
+    log_to_stderr(settings.log_level)
+    store = open_store(settings.database_url)
     try:
         store.migrate()
         yield store

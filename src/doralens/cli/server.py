@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -99,10 +100,21 @@ def _serve(settings: Settings, *, demo: tuple[int, int] | None) -> None:
             ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
             ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
             log_level=settings.log_level,
+            log_config=server_log_config(settings.log_level),
             timeout_graceful_shutdown=30,
             proxy_headers=True,
             server_header=False,
         )
+
+
+def server_log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration, with doralens's own loggers (webhook deliveries, a long refresh's progress,
+    mirrors cloned) printed like uvicorn's lines from ``level`` up, in every worker."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["doralens"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
 
 
 def open_metrics_warning(settings: Settings) -> str | None:
