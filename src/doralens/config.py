@@ -76,7 +76,7 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
     "DORALENS_LOG_LEVEL": (
         "log_level",
         "The server's and the commands' log lines (uvicorn's, webhook deliveries, mirrors cloned, the "
-        "background refresh): `debug`, `info`, `warning` or `error`.",
+        "background refresh and a long refresh's progress): `debug`, `info`, `warning` or `error`.",
         "`info`",
     ),
     "DORALENS_GITHUB_WEBHOOK_SECRET": (

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from typer.testing import CliRunner
 
+from doralens import progress
 from doralens.cli import app
 from doralens.store.factory import open_store
 from tests.metrics.conftest import load
@@ -75,3 +77,23 @@ def test_failures_attribute_sets_and_clears_an_override(env: str) -> None:
     assert "by the rules again" in _run("failures", "attribute", "f-open-failure-04", "--auto")
     assert CliRunner().invoke(app, ["failures", "attribute", "f-open-failure-04"]).exit_code == 2
     assert CliRunner().invoke(app, ["failures", "attribute", "nope-nope-nope-nope", "--none"]).exit_code == 1
+
+
+def test_a_long_refresh_shows_its_progress_on_stderr(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _seed(env)  # two dirty streams: web and api in prod
+    monkeypatch.setattr(progress, "EVERY_SECONDS", 0.0)  # every refresh is "long"
+    result = CliRunner().invoke(app, ["metrics", *WINDOW])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("lead time: 2 of 2 streams, ") for line in lines), result.stderr
+    assert lines[-1].startswith("verdicts and attributions: 2 of 2 streams in "), result.stderr
+    assert "streams" not in result.stdout
+
+
+def test_log_lines_follow_the_configured_level(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _seed(env)
+    monkeypatch.setattr(progress, "EVERY_SECONDS", 0.0)
+    monkeypatch.setenv("DORALENS_LOG_LEVEL", "warning")
+    result = CliRunner().invoke(app, ["metrics", *WINDOW])
+    assert result.exit_code == 0, result.output
+    assert "verdicts and attributions" not in result.stderr

@@ -8,12 +8,14 @@ commits the median is 15 h, p75 33.5 h, mean 20.5 h.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from doralens import progress
 from doralens.config import Settings
 from doralens.domain.events import Deployment, make_git_info
 from doralens.gitdata.payload import collect_from_checkout
@@ -193,3 +195,22 @@ def test_streams_stored_together_leave_out_one_written_to_meanwhile(store: SqlEv
 
     assert git.refresh().complete
     assert set(git.records.load(["web-v1", "web-v2", "web-v3"])) == {"web-v1", "web-v2", "web-v3"}
+
+
+def test_a_long_refresh_logs_each_stream_and_its_end(
+    store: SqlEventStore, repo: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    git_repo, c = repo
+    monkeypatch.setattr(progress, "EVERY_SECONDS", 0.0)  # every refresh is "long"
+    deploy(store, "v1", c["c1"], "2024-03-01T12:00:00Z")
+    at = ts("2024-03-03T13:00:00Z")
+    store.record_deployment(
+        Deployment("api-a1", "api", at - 10**9, at, env="prod", git=make_git_info(c["c3"], REPOSITORY_URL))
+    )
+    git = engine_config(local_settings(git_repo), store.backend)[1]
+    with caplog.at_level(logging.INFO, logger="doralens.refresh"):
+        assert git.refresh().complete
+    lines = [r.getMessage() for r in caplog.records if r.name == "doralens.refresh"]
+    assert [line.split(",")[0] for line in lines[:2]] == ["lead time: 1 of 2 streams", "lead time: 2 of 2 streams"]
+    assert lines[2].startswith("lead time: 2 of 2 streams in "), lines
+    assert len(lines) == 3

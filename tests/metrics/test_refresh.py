@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from typing import Any
 
 import pytest
 
+from doralens import progress
 from doralens.domain.events import Deployment, Failure
 from doralens.metrics import refresh as refresh_module
 from doralens.metrics.config import EngineConfig, GitHooks
@@ -271,3 +273,20 @@ def test_a_refresh_with_nothing_new_since_a_clean_one_reads_nothing(
         other.close()
     assert refresh(store=store, config=config).refreshed == 1
     assert ask(store, config=config)["metrics"]["deployment_frequency"]["value"] == 2
+
+
+def test_a_long_refresh_logs_each_batch_and_its_end(
+    store: SqlEventStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(progress, "EVERY_SECONDS", 0.0)  # every refresh is "long"
+    monkeypatch.setattr(refresh_module, "BATCH_STREAMS", 0)
+    monkeypatch.setattr(refresh_module, "BATCH_DEPLOYMENTS", 1)  # api, then web
+    load(store, [*scenario_deployments(), *scenario_failures()])
+    with caplog.at_level(logging.INFO, logger="doralens.refresh"):
+        assert refresh(store=store, config=EngineConfig()).complete
+    lines = [r.getMessage() for r in caplog.records if r.name == "doralens.refresh"]
+    assert [line.split(",")[0] for line in lines[:2]] == [
+        "verdicts and attributions: 1 of 2 streams",
+        "verdicts and attributions: 2 of 2 streams",
+    ]
+    assert lines[2].startswith("verdicts and attributions: 2 of 2 streams in "), lines

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -30,7 +31,9 @@ from doralens.gitdata.leadtime import (
     plan_lead_time,
     with_range,
 )
+from doralens.progress import ProgressLog
 
+log = logging.getLogger("doralens.refresh")
 MAX_ROUNDS = 5
 # Streams' records are stored together up to about this many (``write_many``): on SQLite, in one transaction, so a
 # first refresh after a large import does not commit, and write the same index pages, once per stream.
@@ -189,10 +192,12 @@ def refresh_lead_times(
         pending = {s: t for s, t in state.dirty(envs=envs).items() if s not in done}
         if not pending:
             return LeadTimeRefresh(len(done), computed, conflicts, True, time.perf_counter() - started)
+        progress = ProgressLog(log, "lead time", len(pending), "streams")
         held = 0
         for stream, token in pending.items():
             if stop is not None and stop():
                 flush()
+                progress.finish()
                 return LeadTimeRefresh(len(done), computed, conflicts, False, time.perf_counter() - started)
             write, count = stream_records(state, source, settings, stream, token)
             computed += count
@@ -201,5 +206,7 @@ def refresh_lead_times(
             if held >= WRITE_RECORDS:
                 flush()
                 held = 0
+            progress.advance()
         flush()
+        progress.finish()
     return LeadTimeRefresh(len(done), computed, conflicts, False, time.perf_counter() - started)

@@ -17,6 +17,7 @@ connection or process, moves the counter, so no acknowledged write is missed.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -29,8 +30,11 @@ from doralens.domain.streams import StreamKey, stream_key
 from doralens.gcpause import automatic_collection_off
 from doralens.metrics.config import EngineConfig
 from doralens.metrics.derive import attribution_rows, changed_links, detect_verdicts, stored_verdicts
+from doralens.progress import ProgressLog
 from doralens.store.base import EventStore
 from doralens.store.records import CandidateRequest, RefreshWrite
+
+log = logging.getLogger("doralens.refresh")
 
 # A batch is an env's dirty streams, split when they hold more deployments than this: one batch leaves no
 # neighbours to query candidates from, and the cap bounds the memory of a first refresh of a big database.
@@ -99,8 +103,10 @@ def _refresh(
             if counter is not None and not done:
                 _mark_clean(store, clean_key, counter)
             return RefreshReport(len(done), conflicts, True, time.perf_counter() - started)
+        progress = ProgressLog(log, "verdicts and attributions", len(pending), "streams")
         for batch in _batches(store, pending):
             if stop():
+                progress.finish()
                 return RefreshReport(len(done), conflicts, False, time.perf_counter() - started)
             # Tokens read again just before the batch reads its data. A batch before it in this pass may have marked
             # some of these streams again (links it moved onto their deployments); this batch, reading after that
@@ -113,6 +119,8 @@ def _refresh(
                 done.update(batch)
             else:
                 conflicts += 1
+            progress.advance(len(batch))
+        progress.finish()
     return RefreshReport(len(done), conflicts, False, time.perf_counter() - started)
 
 
