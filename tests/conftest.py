@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,16 @@ from tests.servers import LiveServer, start_server
 
 ADMIN_URL = os.environ.get("DORALENS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("DORALENS_TEST_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _doralens_logger_as_it_was() -> Iterator[None]:
+    """Commands run in-process set the ``doralens`` logger's level and handler; no test sees another's."""
+    logger = logging.getLogger("doralens")
+    level, handlers = logger.level, logger.handlers[:]
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
 
 
 def _postgres_problem() -> str | None:
