@@ -185,6 +185,56 @@ def test_rollback_wins_over_a_rollforward_rule() -> None:
     assert verdicts["d3"].rework_reasons == (ReworkReason.ROLLBACK,)
 
 
+def _declared_rollback(id: str, finished: str, version: str) -> Deployment:
+    return deployment(id=id, finished=finished, version=version, tags=["deployment_type:rollback"])
+
+
+def test_a_declared_rollback_to_a_version_never_seen_marks_the_deployment_it_replaces() -> None:
+    # 1.4.1 was deployed before anything was recorded (or under another name): only the tag says "rollback"
+    verdicts = detect_change_failures(
+        [
+            *stream("sha256:6a8e", "1.5.0", by="version"),
+            _declared_rollback("r", "2024-03-01T09:30:00Z", "1.4.1"),
+        ]
+    )
+    assert failed(verdicts) == ["d2"]
+    assert (verdicts["d2"].reasons, verdicts["d2"].remediated_by) == ((ROLLBACK,), "r")
+    assert verdicts["d2"].remediation_type is RemediationType.ROLLBACK
+    assert (rework(verdicts), verdicts["r"].rework_reasons, verdicts["r"].remediates) == (
+        ["r"],
+        (ReworkReason.ROLLBACK,),
+        ("d2",),
+    )
+
+
+def test_a_declared_rollback_to_a_version_seen_before_marks_the_one_after_it() -> None:
+    # V1→V2→V3→V1: the version says which deployment failed (V2), whatever the tag adds
+    verdicts = detect_change_failures(
+        [*stream("1", "2", "3", by="version"), _declared_rollback("r", "2024-03-01T11:00:00Z", "1")]
+    )
+    assert failed(verdicts) == ["d2"]
+    assert verdicts["d2"].remediated_by == "r"
+
+
+def test_a_declared_rollback_of_what_is_running_is_a_redeploy() -> None:
+    verdicts = detect_change_failures(
+        [*stream("1", by="version"), _declared_rollback("r", "2024-03-01T09:00:00Z", "1")]
+    )
+    assert (failed(verdicts), rework(verdicts)) == ([], [])
+
+
+def test_a_declared_rollback_as_the_first_deployment_is_rework_without_a_change_failure() -> None:
+    verdicts = detect_change_failures([_declared_rollback("r", "2024-03-01T09:00:00Z", "1")])
+    assert (failed(verdicts), rework(verdicts)) == ([], ["r"])
+
+
+def test_a_declared_rollback_wins_over_a_rollforward_rule() -> None:
+    verdicts = detect_change_failures(
+        [*stream("1.0", "2.0", by="version"), _declared_rollback("r", "2024-03-01T10:00:00Z", "1.0-hotfix")]
+    )
+    assert (verdicts["d2"].reasons, verdicts["r"].rework_reasons) == ((ROLLBACK,), (ReworkReason.ROLLBACK,))
+
+
 def test_rollforward_rules_are_configurable() -> None:
     rules = RollforwardRules.compile([r"^fix-"])
     assert failed(detect_change_failures(stream("1.0", "fix-1", by="version"), rules=rules)) == ["d1"]

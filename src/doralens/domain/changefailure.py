@@ -4,7 +4,10 @@ In a stream in canonical order (``finished_at``, ``started_at``, id), each deplo
 1. a redeploy when it ships the same ref (commit sha, else version) as the one before it: nothing to detect;
 2. a rollback when it ships the ref of an earlier deployment: the deployment right after that earlier one
    (the latest with the ref) is a change failure, remediated by the rollback (V1→V2→V3→V1: V2 failed);
-3. a rollforward when its version, a custom tag or its commit message matches a rule: the deployment before
+3. a declared rollback when it carries the tag ``deployment_type:rollback`` (a CDEvents ``service.rolledback`` is
+   stored so) but ships no earlier deployment's ref (the version rolled back to was never deployed here, or
+   under another name): the deployment before it is a change failure, remediated by the rollback;
+4. a rollforward when its version, a custom tag or its commit message matches a rule: the deployment before
    it is a change failure, remediated by it. Rollback wins over the rules because a rollback reuses an old
    artifact whose name may match a rule from its first life; marking the one before would blame the wrong one.
 Refs compare sha with sha and version with version only: mixing them would call a version bump a rollback.
@@ -34,6 +37,8 @@ from doralens.domain.streams import change_ref, group_streams, impacted_streams
 from doralens.errors import ConfigError
 
 DEFAULT_ROLLFORWARD_PATTERNS = ("(?i)hotfix", '^Revert "')
+# The custom tag of a deployment its sender calls a rollback.
+DECLARED_ROLLBACK_TAG = "deployment_type:rollback"
 
 
 class ChangeFailureReason(StrEnum):
@@ -186,6 +191,11 @@ def _scan_stream(
         elif ref is not None and ref in last_index:
             # last_index holds the latest earlier deployment with this ref, and it is not the previous one.
             _remediate(drafts, stream[last_index[ref] + 1], deployment, RemediationType.ROLLBACK)
+        elif DECLARED_ROLLBACK_TAG in deployment.custom_tags:
+            if previous is None:
+                drafts[deployment.id].rework.add(ReworkReason.ROLLBACK)
+            else:
+                _remediate(drafts, previous, deployment, RemediationType.ROLLBACK)
         elif rules.matches(deployment, _message(deployment, commit_messages)):
             if previous is None:
                 drafts[deployment.id].rework.add(ReworkReason.ROLLFORWARD)

@@ -2,7 +2,8 @@
 
 - ``service.deployed|upgraded|rolledback`` → a deployment at ``context.timestamp`` (start = finish: the event
   says when the service runs, not how long rolling it out took). A rollback is tagged
-  ``cdevents_type:service.rolledback`` and ``deployment_type:rollback``.
+  ``cdevents_type:service.rolledback`` and ``deployment_type:rollback``; by that tag change-failure detection counts
+  the deployment it replaced as failed, even when the version rolled back to was never deployed there before.
 - ``incident.detected|reported`` → a failure starting at ``context.timestamp``; ``incident.resolved`` → its
   resolution. All three name the failure after ``subject.id``, so any tool's events about one incident meet.
 - ``change.merged`` and every other type → accepted, nothing stored (lead time comes from deployments' commits).

@@ -15,7 +15,8 @@ from doralens.domain.stats import DEFAULT_MIN_N_DURATIONS, DEFAULT_MIN_N_RATES
 from doralens.domain.tiers import DEFAULT_REPORT_YEAR
 
 # Bump when detection or attribution changes what it concludes from the same events: every stream is redone.
-DERIVED_STATE_VERSION = 1
+# 2: a deployment tagged deployment_type:rollback makes the one it replaced a change failure.
+DERIVED_STATE_VERSION = 2
 
 
 class CommitMessages(Protocol):

@@ -32,7 +32,8 @@ Accepts one CDEvent (spec 0.4 or 0.5) per request, in any of three forms:
 - the bare CDEvent JSON.
 
 `dev.cdevents.service.deployed|upgraded|rolledback` store a deployment (a rollback carries the tags
-`cdevents_type:service.rolledback` and `deployment_type:rollback`); `dev.cdevents.incident.detected|reported`
+`cdevents_type:service.rolledback` and `deployment_type:rollback`, and makes the deployment it replaced a change
+failure); `dev.cdevents.incident.detected|reported`
 start a failure and `dev.cdevents.incident.resolved` resolves it (the failure is named after `subject.id`).
 Other types, `change.merged` included, answer 202 with `ignored` and store nothing. Ids derive from
 `context.source` and `context.id`, so sending an event again updates it. Needs an API key.
