@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,7 +17,7 @@ from tests.servers import API_KEY
 PATH = "/api/v1/events/cdevents"
 
 
-def send(client: TestClient, name: str, content_type: str = "application/json", **headers: str) -> Any:
+def send(client: httpx.Client, name: str, content_type: str = "application/json", **headers: str) -> Any:
     return client.post(PATH, content=raw(name), headers={"Content-Type": content_type, **headers})
 
 

@@ -39,17 +39,17 @@ def settings(database_url: str) -> Settings:
     )
 
 
-def github(client: TestClient, event: str, body: bytes, signature: str | None = None, **headers: str) -> Any:
+def github(client: httpx.Client, event: str, body: bytes, signature: str | None = None, **headers: str) -> Any:
     sig = {"X-Hub-Signature-256": signature or "sha256=" + hmac_sha256_hex(GITHUB_SECRET, body)}
     hook = {"X-GitHub-Event": event, "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958"}
     return client.post("/api/v1/webhooks/github", content=body, headers={**JSON, **hook, **sig, **headers})
 
 
-def gitlab(client: TestClient, body: bytes, token: str = GITLAB_TOKEN) -> Any:
+def gitlab(client: httpx.Client, body: bytes, token: str = GITLAB_TOKEN) -> Any:
     return client.post("/api/v1/webhooks/gitlab", content=body, headers={**JSON, "X-Gitlab-Token": token})
 
 
-def pagerduty(client: TestClient, body: bytes, signature: str | None = None) -> Any:
+def pagerduty(client: httpx.Client, body: bytes, signature: str | None = None) -> Any:
     sig = signature or "v1=" + hmac_sha256_hex(PAGERDUTY_SECRET, body)
     return client.post("/api/v1/webhooks/pagerduty", content=body, headers={**JSON, "X-PagerDuty-Signature": sig})
 

@@ -19,7 +19,16 @@ import httpx
 import pytest
 
 from doralens.store.factory import open_store
-from tests.api.test_webhooks import GITHUB_SECRET, GITLAB_TOKEN, PAGERDUTY_SECRET, github, gitlab, pagerduty
+from tests.api.test_cdevents import send
+from tests.api.test_webhooks import (
+    GITHUB_SECRET,
+    GITLAB_TOKEN,
+    PAGERDUTY_SECRET,
+    github,
+    gitlab,
+    pagerduty,
+    stored_id,
+)
 from tests.integrations.fixtures import raw
 from tests.servers import API_KEY, APP_KEY, start_server
 
@@ -35,13 +44,12 @@ SETTINGS = {
     "DORALENS_MIN_SAMPLES_DURATIONS": "1",
     "DORALENS_REFRESH_SECONDS": "0",
 }
-CDEVENTS = "/api/v1/events/cdevents"
 DAY = {"from": "2024-05-14T00:00:00Z", "to": "2024-05-15T00:00:00Z"}
 
 
 def _cdevent(client: httpx.Client, name: str, key: str | None = API_KEY) -> httpx.Response:
-    headers = {"Content-Type": "application/json", **({"DD-API-KEY": key} if key else {})}
-    return client.post(CDEVENTS, content=raw(f"cdevents/{name}.json"), headers=headers)
+    response: httpx.Response = send(client, f"cdevents/{name}.json", **({"DD-API-KEY": key} if key else {}))
+    return response
 
 
 def _refused_everywhere(client: httpx.Client) -> None:
@@ -64,13 +72,6 @@ def _refused_everywhere(client: httpx.Client) -> None:
     assert _cdevent(client, "v0.4_service_deployed", key=None).status_code == 401
 
 
-def _accepted(response: httpx.Response) -> str:
-    assert response.status_code == 200, response.text
-    [item] = response.json()["data"]
-    event_id: str = item["id"]
-    return event_id
-
-
 def _headlines(client: httpx.Client) -> dict[str, dict[str, Any]]:
     headers = {"DD-API-KEY": API_KEY, "DD-APPLICATION-KEY": APP_KEY}
     response = client.get("/api/v1/metrics", params={**DAY, "group_by": "service"}, headers=headers)
@@ -88,16 +89,16 @@ def test_every_source_through_a_live_server_makes_the_metrics_worked_out_by_hand
             store.close()
 
         ids = [
-            _accepted(github(client, "deployment_status", raw("github/deployment_status_success.json"))),
-            _accepted(github(client, "issues", raw("github/issues_opened.json"))),
-            _accepted(github(client, "issues", raw("github/issues_closed.json"))),
-            _accepted(gitlab(client, raw("gitlab/deployment_success.json"))),
-            _accepted(gitlab(client, raw("gitlab/issue_incident_opened.json"))),
-            _accepted(gitlab(client, raw("gitlab/issue_incident_closed.json"))),
-            _accepted(pagerduty(client, raw("pagerduty/incident_triggered.json"))),
-            _accepted(pagerduty(client, raw("pagerduty/incident_resolved.json"))),
+            stored_id(github(client, "deployment_status", raw("github/deployment_status_success.json"))),
+            stored_id(github(client, "issues", raw("github/issues_opened.json"))),
+            stored_id(github(client, "issues", raw("github/issues_closed.json"))),
+            stored_id(gitlab(client, raw("gitlab/deployment_success.json"))),
+            stored_id(gitlab(client, raw("gitlab/issue_incident_opened.json"))),
+            stored_id(gitlab(client, raw("gitlab/issue_incident_closed.json"))),
+            stored_id(pagerduty(client, raw("pagerduty/incident_triggered.json"))),
+            stored_id(pagerduty(client, raw("pagerduty/incident_resolved.json"))),
             *(
-                _accepted(_cdevent(client, name))
+                stored_id(_cdevent(client, name))
                 for name in (
                     "v0.4_service_deployed",
                     "v0.5_service_upgraded",
@@ -108,8 +109,8 @@ def test_every_source_through_a_live_server_makes_the_metrics_worked_out_by_hand
             ),
         ]
         # a redelivery of each is the same event again
-        assert _accepted(github(client, "deployment_status", raw("github/deployment_status_success.json"))) == ids[0]
-        assert _accepted(pagerduty(client, raw("pagerduty/incident_resolved.json"))) == ids[7]
+        assert stored_id(github(client, "deployment_status", raw("github/deployment_status_success.json"))) == ids[0]
+        assert stored_id(pagerduty(client, raw("pagerduty/incident_resolved.json"))) == ids[7]
         metrics = _headlines(client)
 
     store = open_store(database_url)
